@@ -1,0 +1,5 @@
+"""``python -m moderation``: the same command line as ``moderation``."""
+
+from moderation.cli import main
+
+main()

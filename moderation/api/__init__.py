@@ -1,0 +1,10 @@
+"""The JSON API under /api/v1 (see ../shared/CONTRACT.md)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# Route modules attach their views to ``bp``.
+from moderation.api import comments, moderation  # noqa: E402,F401

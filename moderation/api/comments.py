@@ -1,0 +1,87 @@
+"""Site endpoints: submit, read and analyze comments; list an article's published thread."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Response, jsonify, request, url_for
+
+from moderation import services
+from moderation.api import bp, schemas
+from moderation.api.auth import current_site
+from moderation.api.serializers import comment_for_site, public_thread
+from moderation.errors import AuthenticationError, QueueUnavailable
+from moderation.extensions import resources
+from moderation.scoring.policy import Policy
+
+log = logging.getLogger(__name__)
+
+
+@bp.post("/comments")
+def submit_comment() -> tuple[Response, int, dict[str, str]]:
+    res = resources()
+    with res.db.session() as session:
+        site = current_site(session)
+        submission = schemas.comment_submission(
+            schemas.parse_json(request),
+            max_content=res.settings.max_content_chars,
+            max_name=res.settings.max_name_chars,
+        )
+        comment = services.submit_comment(session, site, submission)
+        comment_id = comment.id
+    # Committed: from here on the comment cannot be lost. If Redis refuses it, the sweep enqueues
+    # it later (enqueued_at stays NULL), so the site still gets its 202.
+    if res.queue is not None:
+        try:
+            res.queue.push([comment_id])
+            services.mark_enqueued(res.db, [comment_id])
+        except QueueUnavailable:
+            log.warning(
+                "comment %s stored but not enqueued: Redis unavailable; the sweep will retry", comment_id
+            )
+    location = url_for("api.get_comment", comment_id=comment_id)
+    return jsonify({"id": comment_id, "status": "pending"}), 202, {"Location": location}
+
+
+@bp.get("/comments/<comment_id>")
+def get_comment(comment_id: str) -> Response:
+    with resources().db.session() as session:
+        site = current_site(session)
+        comment = services.get_site_comment(session, site, comment_id)
+        return jsonify(comment_for_site(comment))
+
+
+@bp.get("/articles/<path:article_id>/comments")
+def article_comments(article_id: str) -> Response:
+    """Public: the site is named by ``?site=`` (the widget) or by its API key (the site's server)."""
+    page, per_page = schemas.page_args(request.args)
+    with resources().db.session() as session:
+        site_name = request.args.get("site")
+        if site_name:
+            site = services.site_named(session, site_name)
+        elif request.headers.get("Authorization"):
+            site = current_site(session)
+        else:
+            raise AuthenticationError("name the site with ?site=<name> or send its API key")
+        total, threads = services.published_threads(session, site, article_id, page=page, per_page=per_page)
+        return jsonify(
+            {
+                "items": [public_thread(thread) for thread in threads],
+                "total": total,
+                "page": page,
+                "per_page": per_page,
+            }
+        )
+
+
+@bp.post("/analyze")
+def analyze() -> Response:
+    res = resources()
+    with res.db.session() as session:
+        site = current_site(session)
+        policy: Policy = services.site_policy(session, site.id)
+    ids, texts = schemas.analyze_request(
+        schemas.parse_json(request), max_content=res.settings.max_content_chars
+    )
+    results = res.analyzer().analyze(texts, ids, policy)
+    return jsonify({"results": results})

@@ -1,0 +1,38 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from moderation import extensions
+from moderation.api.errors import register_error_handlers
+from moderation.settings import Settings
+
+
+def create_app(test_config: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
+    """Build the app; ``test_config`` overrides settings fields (e.g. ``database_url``)."""
+    settings = settings or Settings.from_env()
+    if test_config:
+        settings = settings.with_overrides(**test_config)
+    app = Flask(__name__, instance_path=str(settings.instance_dir))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        JSON_AS_ASCII=False,
+        TESTING=settings.env == "test",
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    extensions.init_app(app, settings)
+
+    from moderation.api import bp as api_bp
+    from moderation.ops import bp as ops_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(ops_bp)
+    register_error_handlers(app)
+    return app

@@ -1,0 +1,66 @@
+"""Per-app resources (database, Redis, queue, analyzer), created in ``init_app``, never at import."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, current_app
+
+from moderation.queueing import ScoringQueue, connect
+from moderation.settings import Settings
+from moderation.storage.db import Database
+
+if TYPE_CHECKING:
+    import redis
+    from prometheus_client import CollectorRegistry
+
+    from moderation.scoring import Analyzer
+
+
+class Resources:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db = Database(settings.database_url)
+        self.redis: redis.Redis | None = connect(settings.redis_url) if settings.redis_url else None
+        self.queue: ScoringQueue | None = (
+            ScoringQueue(
+                self.redis,
+                queue_name=settings.queue_name,
+                batch_size=settings.batch_size,
+                max_drainers=settings.max_drainers,
+                job_timeout=settings.job_timeout,
+            )
+            if self.redis is not None
+            else None
+        )
+        self._analyzer: Analyzer | None = None
+        #: Cached by the ops blueprint: the artifact check result and the metrics registry.
+        self.model_check: dict[str, Any] | None = None
+        self.metrics_registry: CollectorRegistry | None = None
+        self._analyzer_lock = threading.Lock()
+
+    def analyzer(self) -> Analyzer:
+        """The models, loaded on first use: only ``/analyze`` needs them in the web process."""
+        if self._analyzer is None:
+            with self._analyzer_lock:
+                if self._analyzer is None:
+                    from moderation.scoring import load_analyzer
+
+                    self._analyzer = load_analyzer(self.settings.model_dir)
+        return self._analyzer
+
+    def close(self) -> None:
+        self.db.dispose()
+        if self.redis is not None:
+            self.redis.close()
+
+
+def init_app(app: Flask, settings: Settings) -> Resources:
+    resources = Resources(settings)
+    app.extensions["moderation"] = resources
+    return resources
+
+
+def resources() -> Resources:
+    return current_app.extensions["moderation"]

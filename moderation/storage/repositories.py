@@ -1,0 +1,235 @@
+"""Queries and writes over the schema; no business rules beyond keeping rows consistent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from moderation.storage.models import (
+    COMMENT_STATUSES,
+    Article,
+    AuditEntry,
+    Author,
+    Comment,
+    Moderator,
+    ModeratorSite,
+    Site,
+    SitePolicy,
+)
+
+
+def site_by_name(session: Session, name: str) -> Site | None:
+    return session.scalar(select(Site).where(Site.name == name))
+
+
+def sites_by_key_prefix(session: Session, prefix: str) -> Sequence[Site]:
+    return session.scalars(select(Site).where(Site.api_key_prefix == prefix)).all()
+
+
+def policy_settings(session: Session, site_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    ids = list(set(site_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(SitePolicy.site_id, SitePolicy.settings).where(SitePolicy.site_id.in_(ids)))
+    return {site_id: settings or {} for site_id, settings in rows}
+
+
+def save_policy_settings(session: Session, site_id: int, settings: dict[str, Any]) -> None:
+    row = session.get(SitePolicy, site_id)
+    if row is None:
+        session.add(SitePolicy(site_id=site_id, settings=settings))
+    else:
+        row.settings = settings
+    session.flush()
+
+
+def get_or_create_article(
+    session: Session, site_id: int, external_id: str, title: str | None, url: str | None
+) -> Article:
+    """Find the site's article, creating it; concurrent first posts may race on the insert."""
+    query = select(Article).where(Article.site_id == site_id, Article.external_id == external_id)
+    article = session.scalar(query)
+    if article is None:
+        try:
+            with session.begin_nested():
+                article = Article(site_id=site_id, external_id=external_id, title=title, url=url)
+                session.add(article)
+        except IntegrityError:
+            article = session.scalar(query)
+            if article is None:
+                raise
+    if title and article.title != title:
+        article.title = title
+    if url and article.url != url:
+        article.url = url
+    return article
+
+
+def article_by_external_id(session: Session, site_id: int, external_id: str) -> Article | None:
+    return session.scalar(
+        select(Article).where(Article.site_id == site_id, Article.external_id == external_id)
+    )
+
+
+def get_or_create_author(session: Session, site_id: int, name: str, email: str | None) -> Author:
+    query = select(Author).where(Author.site_id == site_id, Author.name == name)
+    query = query.where(Author.email == email) if email else query.where(Author.email.is_(None))
+    author = session.scalars(query.order_by(Author.id).limit(1)).first()
+    if author is None:
+        author = Author(site_id=site_id, name=name, email=email)
+        session.add(author)
+        session.flush()
+    return author
+
+
+def mark_enqueued(session: Session, comment_ids: Sequence[str], at: datetime) -> None:
+    if not comment_ids:
+        return
+    session.execute(
+        update(Comment)
+        .where(Comment.id.in_(list(comment_ids)), Comment.status == "pending")
+        .values(enqueued_at=at, enqueue_attempts=Comment.enqueue_attempts + 1)
+    )
+
+
+def pending_for_scoring(session: Session, comment_ids: Sequence[str]) -> list[tuple[str, int, str]]:
+    rows = session.execute(
+        select(Comment.id, Comment.site_id, Comment.content).where(
+            Comment.id.in_(list(comment_ids)), Comment.status == "pending"
+        )
+    )
+    return [(row.id, row.site_id, row.content) for row in rows]
+
+
+def save_model_decisions(session: Session, decisions: Sequence[dict[str, Any]]) -> int:
+    """Write scored results in one executemany; only comments still pending change.
+
+    The ``status == 'pending'`` guard makes scoring idempotent: a comment scored twice (a job
+    retried after a crash) or decided by a moderator first keeps its first decision.
+    """
+    if not decisions:
+        return 0
+    table = Comment.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.status == "pending")
+        .values(
+            status=bindparam("b_status"),
+            analysis=bindparam("b_analysis"),
+            model_version=bindparam("b_model_version"),
+            decided_by="model",
+            decision_reasons=bindparam("b_reasons"),
+            scored_at=bindparam("b_at"),
+            decided_at=bindparam("b_at"),
+        )
+    )
+    result = session.connection().execute(statement, list(decisions))
+    return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(decisions)
+
+
+def lost_comment_ids(
+    session: Session, *, never_enqueued_before: datetime, enqueued_before: datetime, limit: int
+) -> list[str]:
+    """Pending comments whose enqueue never happened, or whose job never finished."""
+    rows = session.scalars(
+        select(Comment.id)
+        .where(
+            Comment.status == "pending",
+            or_(
+                (Comment.enqueued_at.is_(None)) & (Comment.created_at < never_enqueued_before),
+                Comment.enqueued_at < enqueued_before,
+            ),
+        )
+        .order_by(Comment.created_at)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+def published_comments(session: Session, article_id: int) -> Sequence[Comment]:
+    return session.scalars(
+        select(Comment)
+        .where(Comment.article_id == article_id, Comment.status == "published")
+        .order_by(Comment.created_at, Comment.id)
+    ).all()
+
+
+def comment_in_site(session: Session, comment_id: str, site_ids: Sequence[int] | None) -> Comment | None:
+    query = select(Comment).where(Comment.id == comment_id)
+    if site_ids is not None:
+        query = query.where(Comment.site_id.in_(list(site_ids)))
+    return session.scalar(query)
+
+
+def comments_by_status(
+    session: Session,
+    *,
+    status: str,
+    site_ids: Sequence[int] | None,
+    newest_first: bool,
+    offset: int,
+    limit: int,
+) -> tuple[int, Sequence[Comment]]:
+    query = select(Comment).where(Comment.status == status)
+    count = select(func.count()).select_from(Comment).where(Comment.status == status)
+    if site_ids is not None:
+        query = query.where(Comment.site_id.in_(list(site_ids)))
+        count = count.where(Comment.site_id.in_(list(site_ids)))
+    order = (
+        (Comment.created_at.desc(), Comment.id.desc()) if newest_first else (Comment.created_at, Comment.id)
+    )
+    items = session.scalars(query.order_by(*order).offset(offset).limit(limit)).all()
+    return session.scalar(count) or 0, items
+
+
+def set_moderator_decision(
+    session: Session,
+    comment: Comment,
+    *,
+    expected_status: str,
+    expected_decided_by: str | None,
+    status: str,
+    reasons: list[str],
+    at: datetime,
+) -> bool:
+    """Compare-and-set, so two moderators acting at once cannot both win silently."""
+    condition = (
+        Comment.decided_by.is_(None)
+        if expected_decided_by is None
+        else (Comment.decided_by == expected_decided_by)
+    )
+    result = session.execute(
+        update(Comment)
+        .where(Comment.id == comment.id, Comment.status == expected_status, condition)
+        .values(status=status, decided_by="moderator", decision_reasons=reasons, decided_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def add_audit(session: Session, **values: Any) -> AuditEntry:
+    entry = AuditEntry(**values)
+    session.add(entry)
+    return entry
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    counts = dict.fromkeys(COMMENT_STATUSES, 0)
+    for status, count in session.execute(select(Comment.status, func.count()).group_by(Comment.status)):
+        counts[status] = count
+    return counts
+
+
+def moderator_by_username(session: Session, username: str) -> Moderator | None:
+    return session.scalar(select(Moderator).where(Moderator.username == username))
+
+
+def moderator_site_ids(session: Session, moderator_id: int) -> list[int]:
+    return list(
+        session.scalars(select(ModeratorSite.site_id).where(ModeratorSite.moderator_id == moderator_id))
+    )

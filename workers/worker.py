@@ -1,0 +1,56 @@
+"""The worker process: load the models once, run the periodic sweep, and work the RQ queue."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from rq import Queue, SimpleWorker
+
+from moderation.settings import Settings
+from workers import jobs
+from workers.context import WorkerContext, set_context
+
+log = logging.getLogger(__name__)
+
+
+class Sweeper(threading.Thread):
+    """Runs ``jobs.sweep`` every interval; a Redis lock keeps one sweep at a time across workers."""
+
+    def __init__(self, context: WorkerContext) -> None:
+        super().__init__(name="sweeper", daemon=True)
+        self.context = context
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        interval = self.context.settings.sweep_interval
+        while not self.stopped.wait(interval):
+            try:
+                if self.context.queue.acquire_sweep_lock(interval * 0.9):
+                    jobs.sweep(self.context)
+            except Exception:
+                log.exception("sweep failed; will retry in %.0fs", interval)
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None) -> None:
+    """Block working the queue. SimpleWorker keeps the models in this process, loaded once;
+    batching (one job drains many comments) keeps RQ's per-job overhead out of the way."""
+    context = WorkerContext.build(settings)
+    set_context(context)
+    log.info("worker ready: model %s, queue %s", context.analyzer.model_version, settings.queue_name)
+    sweeper = Sweeper(context)
+    if not burst and settings.sweep_interval > 0:
+        sweeper.start()
+    jobs.sweep(context)
+    worker = SimpleWorker(
+        [Queue(settings.queue_name, connection=context.redis)], connection=context.redis, name=name
+    )
+    try:
+        worker.work(burst=burst, logging_level=settings.log_level, with_scheduler=False)
+    finally:
+        sweeper.stop()
+        context.close()
+        set_context(None)
