@@ -78,6 +78,7 @@ class Settings:
     max_drainers: int = 8
     job_timeout: int = 600
     max_body_bytes: int = 64 * 1024
+    max_analyze_bytes: int = 16 * 1024 * 1024
     max_content_chars: int = 5000
     max_name_chars: int = 80
     sweep_interval: float = 15.0
@@ -147,6 +148,7 @@ class Settings:
             "max_drainers": ("MODERATION_MAX_DRAINERS", 1),
             "job_timeout": ("MODERATION_JOB_TIMEOUT", 10),
             "max_body_bytes": ("MODERATION_MAX_BODY_BYTES", 1024),
+            "max_analyze_bytes": ("MODERATION_MAX_ANALYZE_BYTES", 1024),
             "token_ttl_seconds": ("MODERATION_TOKEN_TTL", 60),
         }
         for attr, (name, minimum) in ints.items():

@@ -77,6 +77,8 @@ def article_comments(article_id: str) -> Response:
 @bp.post("/analyze")
 def analyze() -> Response:
     res = resources()
+    # A batch of 1,000 comments is far larger than one comment: this route has its own body limit.
+    request.max_content_length = res.settings.max_analyze_bytes
     with res.db.session() as session:
         site = current_site(session)
         policy: Policy = services.site_policy(session, site.id)

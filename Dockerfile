@@ -1,0 +1,30 @@
+# One image for every role; its command picks it: web (default), worker, migrate, or any command.
+#   docker build -t moderation .
+#   docker run moderation web | worker | migrate
+FROM python:3.11-slim AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY moderation ./moderation
+COPY workers ./workers
+RUN pip install . && python -c "from moderation.scoring import verify_artifact; verify_artifact()"
+
+FROM python:3.11-slim AS runtime
+RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin moderation \
+    && mkdir -p /data && chown moderation /data
+COPY --from=build /opt/venv /opt/venv
+COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    MODERATION_ENV=production \
+    MODERATION_HOST=0.0.0.0 \
+    MODERATION_INSTANCE_DIR=/data \
+    PORT=5000
+USER moderation
+WORKDIR /data
+EXPOSE 5000
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import os,urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/healthz', timeout=2)" || exit 1
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["web"]

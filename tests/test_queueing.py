@@ -1,0 +1,89 @@
+"""The drain protocol on a real Redis: enough drain jobs, never a stranded id, self-healing claims."""
+
+from __future__ import annotations
+
+import redis
+from rq import Queue
+
+from moderation.queueing import DRAINERS_KEY, PENDING_KEY, ScoringQueue
+
+
+def make_queue(connection: redis.Redis, **kwargs) -> ScoringQueue:
+    return ScoringQueue(connection, queue_name="moderation-test", **kwargs)
+
+
+def jobs(connection: redis.Redis) -> int:
+    return Queue("moderation-test", connection=connection).count
+
+
+def test_one_comment_enqueues_one_drainer(redis_conn):
+    queue = make_queue(redis_conn, batch_size=10, max_drainers=4)
+    queue.push(["c1"])
+    assert jobs(redis_conn) == 1
+    queue.push(["c2"])
+    assert jobs(redis_conn) == 1, "a second comment joins the backlog of the running drainer"
+    assert redis_conn.lrange(PENDING_KEY, 0, -1) == [b"c1", b"c2"]
+
+
+def test_a_backlog_gets_more_drainers_up_to_the_cap(redis_conn):
+    queue = make_queue(redis_conn, batch_size=10, max_drainers=3)
+    for start in range(0, 100, 5):
+        queue.push([f"c{i}" for i in range(start, start + 5)])
+    assert jobs(redis_conn) == 3
+    assert int(redis_conn.get(DRAINERS_KEY)) == 3
+
+
+def test_pop_batch_takes_at_most_the_batch_size_in_order(redis_conn):
+    queue = make_queue(redis_conn, batch_size=3)
+    queue.push(["a", "b", "c", "d"])
+    assert queue.pop_batch() == ["a", "b", "c"]
+    assert queue.pop_batch() == ["d"]
+    assert queue.pop_batch() == []
+
+
+def test_release_keeps_draining_when_ids_arrived_meanwhile(redis_conn):
+    queue = make_queue(redis_conn, batch_size=10)
+    queue.push(["a"])
+    assert queue.pop_batch() == ["a"]
+    # Another comment arrives while the drainer is between its empty pop and its release.
+    redis_conn.rpush(PENDING_KEY, "late")
+    assert queue.release_or_continue() is True
+    assert int(redis_conn.get(DRAINERS_KEY)) == 1
+    assert queue.pop_batch() == ["late"]
+    assert queue.release_or_continue() is False
+    assert int(redis_conn.get(DRAINERS_KEY)) == 0
+
+
+def test_a_push_after_release_starts_a_new_drainer(redis_conn):
+    queue = make_queue(redis_conn, batch_size=10)
+    queue.push(["a"])
+    queue.pop_batch()
+    assert queue.release_or_continue() is False
+    queue.push(["b"])
+    assert jobs(redis_conn) == 2
+
+
+def test_ensure_drainers_restarts_after_a_lost_claim(redis_conn):
+    queue = make_queue(redis_conn, batch_size=10)
+    queue.push(["a"])
+    assert jobs(redis_conn) == 1
+    # The drainer died and its claim expired; its job is gone too.
+    redis_conn.delete(DRAINERS_KEY)
+    Queue("moderation-test", connection=redis_conn).empty()
+    assert queue.ensure_drainers() is True
+    assert jobs(redis_conn) == 1
+    assert queue.ensure_drainers() is False, "one drainer is enough for one id"
+
+
+def test_claims_expire_so_a_killed_drainer_cannot_block_forever(redis_conn):
+    queue = make_queue(redis_conn)
+    queue.push(["a"])
+    assert 0 < redis_conn.ttl(DRAINERS_KEY) <= 120
+
+
+def test_give_back_puts_ids_at_the_head_in_order(redis_conn):
+    queue = make_queue(redis_conn, batch_size=2)
+    queue.push(["a", "b", "c"])
+    batch = queue.pop_batch()
+    queue.give_back(batch)
+    assert redis_conn.lrange(PENDING_KEY, 0, -1) == [b"a", b"b", b"c"]
