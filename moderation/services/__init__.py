@@ -1,0 +1,59 @@
+"""Use cases: sites, moderators, submitting, scoring, deciding and listing comments.
+
+Services take a ``Database`` (or a session) and plain values; they know nothing of HTTP, Flask or
+RQ. The web layer and the workers both call them, through the names re-exported here.
+"""
+
+from moderation.services.accounts import (
+    ModeratorIdentity,
+    authenticate_moderator_token,
+    create_moderator,
+    issue_moderator_token,
+)
+from moderation.services.comments import (
+    CommentSubmission,
+    Thread,
+    comment_status_counts,
+    find_lost_comments,
+    mark_enqueued,
+    published_threads,
+    submit_comment,
+)
+from moderation.services.review import ACTIONS, decide, get_site_comment, moderation_queue
+from moderation.services.scoring import STATUS_BY_DECISION, AnalyzerLike, ScoringReport, score_comments
+from moderation.services.sites import (
+    API_KEY_PREFIX,
+    authenticate_site,
+    create_site,
+    site_named,
+    site_policy,
+    update_site_policy,
+)
+
+__all__ = [
+    "ACTIONS",
+    "API_KEY_PREFIX",
+    "STATUS_BY_DECISION",
+    "AnalyzerLike",
+    "CommentSubmission",
+    "ModeratorIdentity",
+    "ScoringReport",
+    "Thread",
+    "authenticate_moderator_token",
+    "authenticate_site",
+    "comment_status_counts",
+    "create_moderator",
+    "create_site",
+    "decide",
+    "find_lost_comments",
+    "get_site_comment",
+    "issue_moderator_token",
+    "mark_enqueued",
+    "moderation_queue",
+    "published_threads",
+    "score_comments",
+    "site_named",
+    "site_policy",
+    "submit_comment",
+    "update_site_policy",
+]
