@@ -45,7 +45,9 @@ def comment_texts(datasets: Path, count: int) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--comments", type=int, default=5000)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--database-url", help="default: SQLite in a temporary directory")
@@ -119,13 +121,19 @@ def main() -> None:
         model_only = analyzer.analyze(texts[: min(len(texts), 2000)])
         model_rate = len(model_only) / (time.perf_counter() - started)
 
-        worker = SimpleWorker([Queue(settings.queue_name, connection=context.redis)], connection=context.redis)
+        worker = SimpleWorker(
+            [Queue(settings.queue_name, connection=context.redis)], connection=context.redis
+        )
         started = time.perf_counter()
         worker.work(burst=True, logging_level="WARNING")
         elapsed = time.perf_counter() - started
         with context.db.session() as session:
-            pending = session.scalar(select(func.count()).select_from(Comment).where(Comment.status == "pending"))
-            by_status = dict(session.execute(select(Comment.status, func.count()).group_by(Comment.status)).all())
+            pending = session.scalar(
+                select(func.count()).select_from(Comment).where(Comment.status == "pending")
+            )
+            by_status = dict(
+                session.execute(select(Comment.status, func.count()).group_by(Comment.status)).all()
+            )
         print(describe())
         print(f"database: {context.db.dialect}; batch size {args.batch_size}; model {analyzer.model_version}")
         print(f"model load: {load_seconds:.2f} s")

@@ -37,7 +37,9 @@ def peak_rss_mib() -> float:
     return peak / 1024 / 1024 if sys.platform == "darwin" else peak / 1024
 
 
-def describe(packages: tuple[str, ...] = ("scikit-learn", "numpy", "scipy", "rq", "redis", "SQLAlchemy")) -> str:
+def describe(
+    packages: tuple[str, ...] = ("scikit-learn", "numpy", "scipy", "rq", "redis", "SQLAlchemy"),
+) -> str:
     memory = memory_gib()
     versions = []
     for name in packages:

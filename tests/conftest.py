@@ -53,7 +53,9 @@ def redis_conn(redis_url: str) -> Iterator[redis.Redis]:
 
 
 def _postgres_admin_url() -> str:
-    return Settings.from_env({"DATABASE_URL": os.environ.get("MODERATION_TEST_POSTGRES_URL", DEFAULT_POSTGRES)}).database_url
+    return Settings.from_env(
+        {"DATABASE_URL": os.environ.get("MODERATION_TEST_POSTGRES_URL", DEFAULT_POSTGRES)}
+    ).database_url
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +69,9 @@ def postgresql_url() -> Iterator[str]:
     except Exception as exc:
         if required:
             pytest.fail(f"PostgreSQL required but unreachable at {admin_url}: {exc}")
-        pytest.skip(f"PostgreSQL unreachable at {admin_url} ({type(exc).__name__}); set MODERATION_TEST_POSTGRES_URL")
+        pytest.skip(
+            f"PostgreSQL unreachable at {admin_url} ({type(exc).__name__}); set MODERATION_TEST_POSTGRES_URL"
+        )
     name = f"moderation_test_{uuid.uuid4().hex[:10]}"
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -163,7 +167,7 @@ def worker_context(settings: Settings, analyzer):
 
 
 @pytest.fixture
-def run_workers(worker_context: WorkerContext):
+def run_workers(worker_context):
     """Run a burst worker in this process until the queue is empty; returns the jobs it ran."""
 
     from rq import Queue, SimpleWorker

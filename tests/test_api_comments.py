@@ -27,7 +27,9 @@ def count(db: Database, model=Comment) -> int:
 
 def post(client, auth, body):
     # json.dumps escapes non-ASCII, so even a lone surrogate travels as valid JSON text.
-    return client.post("/api/v1/comments", data=json.dumps(body), content_type="application/json", headers=auth)
+    return client.post(
+        "/api/v1/comments", data=json.dumps(body), content_type="application/json", headers=auth
+    )
 
 
 def test_submit_stores_before_answering_and_records_the_enqueue(client, auth, db, redis_conn):

@@ -54,6 +54,8 @@ def test_moderator_create_refuses_a_short_password(runner, db):
 
 
 def test_moderator_create_for_an_unknown_site_fails(runner, db):
-    result = runner.invoke(main, ["moderator", "create", "an", "--site", "nowhere"], input="long enough password\n")
+    result = runner.invoke(
+        main, ["moderator", "create", "an", "--site", "nowhere"], input="long enough password\n"
+    )
     assert result.exit_code == 1
     assert "no site named" in result.output

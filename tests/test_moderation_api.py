@@ -56,7 +56,10 @@ def test_queue_needs_a_moderator_token(client, auth, moderator):
     assert client.get("/api/v1/moderation/queue").status_code == 401
     response = client.get("/api/v1/moderation/queue", headers=auth)
     assert response.status_code == 401, "a site API key cannot reach moderator endpoints"
-    assert client.get("/api/v1/moderation/queue", headers={"Authorization": "Bearer forged.token"}).status_code == 401
+    assert (
+        client.get("/api/v1/moderation/queue", headers={"Authorization": "Bearer forged.token"}).status_code
+        == 401
+    )
 
 
 def test_queue_lists_held_comments_with_their_analysis(client, auth, db, moderator):
@@ -76,7 +79,9 @@ def test_approve_publishes_and_writes_the_audit_log(client, auth, db, moderator)
     held = held_comment(client, auth, db)
     headers = token_for(client, moderator)
     response = client.post(
-        f"/api/v1/moderation/comments/{held}/decision", json={"action": "approve", "reason": "ổn"}, headers=headers
+        f"/api/v1/moderation/comments/{held}/decision",
+        json={"action": "approve", "reason": "ổn"},
+        headers=headers,
     )
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json()["status"] == "published"
@@ -105,11 +110,14 @@ def test_a_second_decision_on_the_same_comment_is_a_conflict(client, auth, db, m
 
 
 @pytest.mark.parametrize(
-    ("body", "field"), [({"action": "delete"}, "action"), ({}, "action"), ({"action": "reject", "reason": "x" * 501}, "reason")]
+    ("body", "field"),
+    [({"action": "delete"}, "action"), ({}, "action"), ({"action": "reject", "reason": "x" * 501}, "reason")],
 )
 def test_invalid_decisions_are_422(client, auth, db, moderator, body, field):
     held = held_comment(client, auth, db)
-    response = client.post(f"/api/v1/moderation/comments/{held}/decision", json=body, headers=token_for(client, moderator))
+    response = client.post(
+        f"/api/v1/moderation/comments/{held}/decision", json=body, headers=token_for(client, moderator)
+    )
     assert response.status_code == 422
     assert field in response.get_json()["error"]["fields"]
 
@@ -121,7 +129,9 @@ def test_a_moderator_limited_to_one_site_cannot_see_or_decide_another(client, au
     held = held_comment(client, auth, db)
     headers = token_for(client, "other-mod")
     assert client.get("/api/v1/moderation/queue", headers=headers).get_json()["total"] == 0
-    response = client.post(f"/api/v1/moderation/comments/{held}/decision", json={"action": "approve"}, headers=headers)
+    response = client.post(
+        f"/api/v1/moderation/comments/{held}/decision", json={"action": "approve"}, headers=headers
+    )
     assert response.status_code == 404
 
 

@@ -32,7 +32,9 @@ def test_readyz_says_which_dependency_is_down(app, client):
     assert response.status_code == 503
     body = response.get_json()
     assert body["status"] == "not ready"
-    assert not body["checks"]["database"]["ok"] and "database unavailable" in body["checks"]["database"]["error"]
+    assert (
+        not body["checks"]["database"]["ok"] and "database unavailable" in body["checks"]["database"]["error"]
+    )
     assert not body["checks"]["redis"]["ok"]
     assert body["checks"]["models"]["ok"]
 
@@ -43,7 +45,9 @@ def test_readyz_reports_a_broken_model_artifact(app, client, tmp_path):
     broken = tmp_path / "models"
     shutil.copytree(DEFAULT_MODEL_DIR, broken)
     version = (broken / "CURRENT").read_text().strip()
-    victim = next(p for p in sorted((broken / version).iterdir()) if p.name != "manifest.json" and p.is_file())
+    victim = next(
+        p for p in sorted((broken / version).iterdir()) if p.name != "manifest.json" and p.is_file()
+    )
     victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
     resources = app.extensions["moderation"]
     resources.settings = resources.settings.with_overrides(model_dir=broken)

@@ -98,7 +98,9 @@ def test_a_burst_is_scored_in_a_few_batch_jobs(client, auth, db, run_workers, re
 def test_scoring_is_idempotent_and_never_overrides_a_moderator(client, auth, db, worker_context):
     first, second = submit(client, auth), submit(client, auth)
     with db.session() as session:
-        session.execute(update(Comment).where(Comment.id == second).values(status="rejected", decided_by="moderator"))
+        session.execute(
+            update(Comment).where(Comment.id == second).values(status="rejected", decided_by="moderator")
+        )
     report = services.score_comments(db, worker_context.analyzer, [first, second])
     assert (report.scored, report.skipped) == (1, 1)
     scored_at = stored(db, first).scored_at
@@ -121,7 +123,9 @@ class PoisonAnalyzer:
         return self.real.analyze(texts, ids, policies)
 
 
-def test_a_poison_comment_goes_to_review_and_the_rest_go_through(client, auth, db, run_workers, worker_context):
+def test_a_poison_comment_goes_to_review_and_the_rest_go_through(
+    client, auth, db, run_workers, worker_context
+):
     worker_context.analyzer = PoisonAnalyzer(worker_context.analyzer)
     good = [submit(client, auth) for _ in range(3)]
     poison = submit(client, auth, "POISON")
@@ -131,7 +135,9 @@ def test_a_poison_comment_goes_to_review_and_the_rest_go_through(client, auth, d
     assert {stored(db, comment_id).status for comment_id in good} == {"published"}
 
 
-def test_the_sweep_enqueues_a_comment_that_redis_never_took(app, client, auth, db, run_workers, worker_context):
+def test_the_sweep_enqueues_a_comment_that_redis_never_took(
+    app, client, auth, db, run_workers, worker_context
+):
     from moderation.queueing import ScoringQueue, connect
 
     resources = app.extensions["moderation"]
@@ -149,7 +155,9 @@ def test_the_sweep_enqueues_a_comment_that_redis_never_took(app, client, auth, d
     assert comment.enqueue_attempts == 1
 
 
-def test_the_sweep_recovers_a_batch_whose_worker_died(client, auth, db, run_workers, worker_context, redis_conn):
+def test_the_sweep_recovers_a_batch_whose_worker_died(
+    client, auth, db, run_workers, worker_context, redis_conn
+):
     ids = [submit(client, auth) for _ in range(5)]
     # A worker popped the batch and was killed before saving anything.
     assert sorted(worker_context.queue.pop_batch()) == sorted(ids)
@@ -167,9 +175,13 @@ def test_the_sweep_recovers_a_batch_whose_worker_died(client, auth, db, run_work
         assert comment.enqueue_attempts == 2
 
 
-def test_the_sweep_restarts_draining_when_ids_wait_without_a_drainer(client, auth, db, run_workers, worker_context, redis_conn):
+def test_the_sweep_restarts_draining_when_ids_wait_without_a_drainer(
+    client, auth, db, run_workers, worker_context, redis_conn
+):
     comment_id = submit(client, auth)
-    redis_conn.delete("rq:queue:moderation-test", "moderation:drainers")  # job and claim lost, id still listed
+    redis_conn.delete(
+        "rq:queue:moderation-test", "moderation:drainers"
+    )  # job and claim lost, id still listed
     assert run_workers() == 0
     assert jobs.sweep(worker_context)["restarted_drainers"] == 1
     run_workers()
@@ -209,7 +221,9 @@ def test_listing_errors(client, query):
 
 def test_analyze_scores_without_storing(client, auth, db):
     response = client.post(
-        "/api/v1/analyze", json={"comments": [{"id": "x1", "content": CLEAN}, {"content": SPAM}]}, headers=auth
+        "/api/v1/analyze",
+        json={"comments": [{"id": "x1", "content": CLEAN}, {"content": SPAM}]},
+        headers=auth,
     )
     assert response.status_code == 200, response.get_data(as_text=True)
     results = response.get_json()["results"]

@@ -31,7 +31,9 @@ def test_postgres_urls_use_the_shipped_driver():
 
 
 def test_typed_values_are_parsed():
-    settings = Settings.from_env({"PORT": "8080", "MODERATION_WORKERS": "3", "MODERATION_SWEEP_INTERVAL": "2.5"})
+    settings = Settings.from_env(
+        {"PORT": "8080", "MODERATION_WORKERS": "3", "MODERATION_SWEEP_INTERVAL": "2.5"}
+    )
     assert (settings.port, settings.workers, settings.sweep_interval) == (8080, 3, 2.5)
 
 

@@ -51,7 +51,9 @@ def test_up_runs_the_whole_service_and_ctrl_c_stops_it(tmp_path: Path):
     port = free_port()
     marker = f"MODERATION_INSTANCE_DIR={tmp_path / 'instance'}"
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    env.update({"MODERATION_INSTANCE_DIR": str(tmp_path / "instance"), "PORT": str(port), "LOG_LEVEL": "WARNING"})
+    env.update(
+        {"MODERATION_INSTANCE_DIR": str(tmp_path / "instance"), "PORT": str(port), "LOG_LEVEL": "WARNING"}
+    )
     cli = [sys.executable, "-m", "moderation"]
     up = subprocess.Popen([*cli, "up", "--workers", "1"], env=env, stderr=subprocess.PIPE, text=True)
     try:
@@ -70,7 +72,9 @@ def test_up_runs_the_whole_service_and_ctrl_c_stops_it(tmp_path: Path):
         assert (tmp_path / "instance" / "moderation.db").exists(), "SQLite lives under instance/"
         assert (tmp_path / "instance" / "redis").is_dir(), "the embedded Redis keeps its data under instance/"
 
-        created = subprocess.run([*cli, "site", "create", "demo"], env=env, capture_output=True, text=True, check=True)
+        created = subprocess.run(
+            [*cli, "site", "create", "demo"], env=env, capture_output=True, text=True, check=True
+        )
         key = json.loads(created.stdout)["api_key"]
         comment = {"article_id": "1", "author": {"name": "Lan"}, "content": "Cảm ơn bài viết rất bổ ích."}
         status, body = http("POST", f"{base}/api/v1/comments", comment, key)

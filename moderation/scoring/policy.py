@@ -8,6 +8,7 @@ update keeps the defaults sensible without touching any site's settings.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -17,7 +18,10 @@ from moderation.scoring.types import DECISION_ATTRIBUTES, DECISIONS, TEXT_RULES,
 from moderation.text import canonical, fold, has_diacritics
 
 WORD_RULES = ("banned_word", "suspect_word")
-RULES = TEXT_RULES + WORD_RULES
+#: Rules that come from outside the text: who wrote it, and how it relates to other comments.
+CONTEXT_RULES = ("banned_author", "duplicate", "flood")
+RULES = TEXT_RULES + WORD_RULES + CONTEXT_RULES
+AUTHOR_STATUSES = ("normal", "trusted", "banned")
 RULE_ACTIONS = ("publish", "review", "reject")
 DEFAULT_RULE_ACTIONS: dict[str, str] = {
     "link": "review",
@@ -26,6 +30,9 @@ DEFAULT_RULE_ACTIONS: dict[str, str] = {
     "repeated_chars": "review",
     "banned_word": "reject",
     "suspect_word": "review",
+    "banned_author": "review",
+    "duplicate": "review",
+    "flood": "review",
 }
 _SEVERITY = {decision: rank for rank, decision in enumerate(DECISIONS)}
 MAX_WORDS = 5000
@@ -56,6 +63,8 @@ class Policy:
     banned_words: tuple[str, ...] = ()
     suspect_words: tuple[str, ...] = ()
     rule_actions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_RULE_ACTIONS))
+    #: Trusted authors are held only by rules and reject thresholds, not by review thresholds.
+    trusted_lighter_review: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +75,7 @@ class Policy:
             "banned_words": list(self.banned_words),
             "suspect_words": list(self.suspect_words),
             "rule_actions": dict(self.rule_actions),
+            "trusted_lighter_review": self.trusted_lighter_review,
         }
 
     @classmethod
@@ -106,6 +116,9 @@ class Policy:
         premoderate = data.get("premoderate", False)
         if not isinstance(premoderate, bool):
             errors["premoderate"] = "must be true or false"
+        trusted_lighter_review = data.get("trusted_lighter_review", True)
+        if not isinstance(trusted_lighter_review, bool):
+            errors["trusted_lighter_review"] = "must be true or false"
         words: dict[str, tuple[str, ...]] = {}
         for key in ("banned_words", "suspect_words"):
             raw_words = data.get(key, [])
@@ -137,6 +150,7 @@ class Policy:
             banned_words=words["banned_words"],
             suspect_words=words["suspect_words"],
             rule_actions=rule_actions,
+            trusted_lighter_review=bool(trusted_lighter_review),
         )
 
 
@@ -179,8 +193,20 @@ def word_matcher(words: tuple[str, ...]) -> WordMatcher:
     return WordMatcher(accented=_pattern(accented), folded=_pattern(folded))
 
 
-def apply_policy(scored: ScoredText, policy: Policy, thresholds: ModelThresholds) -> tuple[str, list[str]]:
-    """Decide publish / review / reject and name every attribute or rule that drove it."""
+def apply_policy(
+    scored: ScoredText,
+    policy: Policy,
+    thresholds: ModelThresholds,
+    *,
+    author_status: str = "normal",
+    context_rules: Sequence[str] = (),
+) -> tuple[str, list[str]]:
+    """Decide publish / review / reject and name every attribute or rule that drove it.
+
+    ``context_rules`` are hits found outside the text (``duplicate``, ``flood``); a banned
+    author adds ``banned_author``; a trusted author skips the review thresholds when the site's
+    policy says so (reject thresholds and rules still apply).
+    """
     decision = "publish"
     reasons: list[str] = []
 
@@ -191,15 +217,18 @@ def apply_policy(scored: ScoredText, policy: Policy, thresholds: ModelThresholds
         if reason not in reasons:
             reasons.append(reason)
 
+    lighter = author_status == "trusted" and policy.trusted_lighter_review
     for attribute in DECISION_ATTRIBUTES:
         rule = policy.attributes.get(attribute, AttributePolicy())
         score = scored.decision_score(attribute)
         review_at = thresholds.for_attribute(attribute) if rule.review is None else rule.review
         if rule.reject is not None and score >= rule.reject:
             escalate("reject", attribute)
-        elif score >= review_at:
+        elif score >= review_at and not lighter:
             escalate("review", attribute)
-    hits = list(scored.rules)
+    hits = [*scored.rules, *context_rules]
+    if author_status == "banned":
+        hits.append("banned_author")
     if policy.banned_words and word_matcher(policy.banned_words).matches(scored):
         hits.append("banned_word")
     if policy.suspect_words and word_matcher(policy.suspect_words).matches(scored):

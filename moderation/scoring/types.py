@@ -56,6 +56,16 @@ class ModelThresholds:
         return float(getattr(self, attribute))
 
 
+def decision_scores(analysis: dict[str, Any]) -> dict[str, float]:
+    """The scores a policy compares with its thresholds, read back from a stored analysis."""
+    attributes = analysis["attributes"]
+    return {
+        "toxicity": float(attributes["toxicity"]["score"]),
+        "hate_speech": 1.0 - float(attributes["hate_speech"]["scores"]["clean"]),
+        "spam": float(attributes["spam"]["score"]),
+    }
+
+
 def _round(value: float) -> float:
     return round(float(value), 4)
 

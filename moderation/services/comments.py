@@ -14,6 +14,7 @@ from moderation.errors import (
 from moderation.storage import repositories as repo
 from moderation.storage.db import Database
 from moderation.storage.models import Comment, Site, utcnow
+from moderation.text import fold
 
 MAX_THREAD_DEPTH = 4
 
@@ -51,6 +52,7 @@ def submit_comment(session: Session, site: Site, submission: CommentSubmission) 
         author_id=author.id,
         parent_id=submission.parent_id,
         content=submission.content,
+        search_text=fold(submission.content),
         status="pending",
         client_ip=submission.client_ip,
         user_agent=submission.user_agent,

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from moderation.scoring.policy import Policy
+from moderation.scoring.policy import Policy, apply_policy
+from moderation.scoring.types import ModelThresholds, ScoredText, analysis_dict, decision_scores
 from moderation.storage import repositories as repo
 from moderation.storage.db import Database
 from moderation.storage.models import utcnow
@@ -19,10 +20,9 @@ STATUS_BY_DECISION = {"publish": "published", "review": "review", "reject": "rej
 
 class AnalyzerLike(Protocol):
     model_version: str
+    thresholds: ModelThresholds
 
-    def analyze(
-        self, texts: Sequence[str], ids: Sequence[Any] | None = None, policies: Any = None
-    ) -> list[dict[str, Any]]: ...
+    def score(self, texts: Sequence[str]) -> list[ScoredText]: ...
 
 
 @dataclass
@@ -34,23 +34,58 @@ class ScoringReport:
     by_status: dict[str, int] = field(default_factory=dict)
 
 
-def _analyze_with_fallback(
-    analyzer: AnalyzerLike, texts: list[str], ids: list[str], policies: list[Policy], report: ScoringReport
-) -> list[dict[str, Any] | None]:
+def _score_with_fallback(
+    analyzer: AnalyzerLike, texts: list[str], ids: list[str], report: ScoringReport
+) -> list[ScoredText | None]:
     """Score the batch; if it raises, score one by one so a poison comment cannot block the rest."""
     try:
-        return list(analyzer.analyze(texts, ids, policies))
+        return list(analyzer.score(texts))
     except Exception:
         log.exception("batch scoring failed for %d comments; retrying one by one", len(texts))
-    results: list[dict[str, Any] | None] = []
-    for text, comment_id, policy in zip(texts, ids, policies, strict=True):
+    results: list[ScoredText | None] = []
+    for text, comment_id in zip(texts, ids, strict=True):
         try:
-            results.append(analyzer.analyze([text], [comment_id], [policy])[0])
+            results.append(analyzer.score([text])[0])
         except Exception:
             log.exception("scoring failed for comment %s", comment_id)
             report.errors.append(comment_id)
             results.append(None)
     return results
+
+
+def _decision_row(
+    comment_id: str,
+    scored: ScoredText | None,
+    policy: Policy,
+    author_status: str,
+    analyzer: AnalyzerLike,
+    at: datetime,
+) -> dict[str, Any]:
+    if scored is None:
+        status, reasons, analysis, scores = "review", ["scoring_error"], None, {}
+    else:
+        decision, reasons = apply_policy(scored, policy, analyzer.thresholds, author_status=author_status)
+        analysis = analysis_dict(
+            scored,
+            comment_id=comment_id,
+            model_version=analyzer.model_version,
+            thresholds=analyzer.thresholds,
+            decision=decision,
+            reasons=reasons,
+        )
+        status, scores = STATUS_BY_DECISION[decision], decision_scores(analysis)
+    return {
+        "b_id": comment_id,
+        "b_status": status,
+        "b_analysis": analysis,
+        "b_model_version": analyzer.model_version,
+        "b_reasons": reasons,
+        "b_at": at,
+        "b_toxicity": scores.get("toxicity"),
+        "b_hate_speech": scores.get("hate_speech"),
+        "b_spam": scores.get("spam"),
+        "b_max": max(scores.values()) if scores else None,
+    }
 
 
 def score_comments(
@@ -60,41 +95,23 @@ def score_comments(
     *,
     clock: Callable[[], datetime] = utcnow,
 ) -> ScoringReport:
-    """Score pending comments and apply each site's policy; idempotent."""
+    """Score pending comments and apply each site's policy and each author's standing."""
     report = ScoringReport(requested=len(comment_ids))
     with db.session() as session:
         rows = repo.pending_for_scoring(session, list(dict.fromkeys(comment_ids)))
-        stored = repo.policy_settings(session, (site_id for _, site_id, _ in rows))
+        stored = repo.policy_settings(session, (row.site_id for row in rows))
     report.skipped = len(comment_ids) - len(rows)
     if not rows:
         return report
-    policies_by_site = {site_id: Policy.from_dict(stored.get(site_id)) for _, site_id, _ in rows}
-    ids = [comment_id for comment_id, _, _ in rows]
-    texts = [content for _, _, content in rows]
-    policies = [policies_by_site[site_id] for _, site_id, _ in rows]
-    analyses = _analyze_with_fallback(analyzer, texts, ids, policies, report)
+    policies = {site_id: Policy.from_dict(stored.get(site_id)) for site_id in {row.site_id for row in rows}}
+    scored = _score_with_fallback(analyzer, [row.content for row in rows], [row.id for row in rows], report)
     now = clock()
-    decisions = []
-    for comment_id, analysis in zip(ids, analyses, strict=True):
-        if analysis is None:
-            status, reasons, version = "review", ["scoring_error"], analyzer.model_version
-        else:
-            status, reasons, version = (
-                STATUS_BY_DECISION[analysis["decision"]],
-                analysis["reasons"],
-                (analysis["model_version"]),
-            )
-        report.by_status[status] = report.by_status.get(status, 0) + 1
-        decisions.append(
-            {
-                "b_id": comment_id,
-                "b_status": status,
-                "b_analysis": analysis,
-                "b_model_version": version,
-                "b_reasons": reasons,
-                "b_at": now,
-            }
-        )
+    decisions = [
+        _decision_row(row.id, result, policies[row.site_id], row.author_status, analyzer, now)
+        for row, result in zip(rows, scored, strict=True)
+    ]
+    for decision in decisions:
+        report.by_status[decision["b_status"]] = report.by_status.get(decision["b_status"], 0) + 1
     with db.session() as session:
         report.scored = repo.save_model_decisions(session, decisions)
     return report

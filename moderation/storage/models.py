@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -127,6 +128,8 @@ class Comment(Base):
         Index("ix_comments_site_status_created", "site_id", "status", "created_at"),
         Index("ix_comments_article_status_created", "article_id", "status", "created_at"),
         Index("ix_comments_status_enqueued", "status", "enqueued_at"),
+        Index("ix_comments_site_status_score", "site_id", "status", "score_max"),
+        Index("ix_comments_author_status", "author_id", "status"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -141,6 +144,13 @@ class Comment(Base):
     #: "model" or "moderator": who made the current decision.
     decided_by: Mapped[str | None] = mapped_column(String(16))
     decision_reasons: Mapped[list[Any] | None] = mapped_column(JSON)
+    #: Copies of the analysis' decision scores, as columns so queues filter and sort on them.
+    score_toxicity: Mapped[float | None] = mapped_column(Float)
+    score_hate_speech: Mapped[float | None] = mapped_column(Float)
+    score_spam: Mapped[float | None] = mapped_column(Float)
+    score_max: Mapped[float | None] = mapped_column(Float)
+    #: The content folded (lower case, no diacritics) for accent-insensitive search.
+    search_text: Mapped[str | None] = mapped_column(Text)
     client_ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(500))
     referrer: Mapped[str | None] = mapped_column(String(2000))
@@ -153,6 +163,22 @@ class Comment(Base):
 
     article: Mapped[Article] = relationship()
     author: Mapped[Author] = relationship()
+
+
+class Report(Base):
+    """A reader's report of a published comment ("Báo cáo vi phạm")."""
+
+    __tablename__ = "reports"
+    __table_args__ = (Index("ix_reports_site_resolved", "site_id", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    comment_id: Mapped[str] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    reporter_ip: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("moderators.id"))
 
 
 class Moderator(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -97,13 +97,20 @@ def mark_enqueued(session: Session, comment_ids: Sequence[str], at: datetime) ->
     )
 
 
-def pending_for_scoring(session: Session, comment_ids: Sequence[str]) -> list[tuple[str, int, str]]:
+class PendingComment(NamedTuple):
+    id: str
+    site_id: int
+    content: str
+    author_status: str
+
+
+def pending_for_scoring(session: Session, comment_ids: Sequence[str]) -> list[PendingComment]:
     rows = session.execute(
-        select(Comment.id, Comment.site_id, Comment.content).where(
-            Comment.id.in_(list(comment_ids)), Comment.status == "pending"
-        )
+        select(Comment.id, Comment.site_id, Comment.content, Author.status)
+        .join(Author, Author.id == Comment.author_id)
+        .where(Comment.id.in_(list(comment_ids)), Comment.status == "pending")
     )
-    return [(row.id, row.site_id, row.content) for row in rows]
+    return [PendingComment(*row) for row in rows]
 
 
 def save_model_decisions(session: Session, decisions: Sequence[dict[str, Any]]) -> int:
@@ -126,6 +133,10 @@ def save_model_decisions(session: Session, decisions: Sequence[dict[str, Any]]) 
             decision_reasons=bindparam("b_reasons"),
             scored_at=bindparam("b_at"),
             decided_at=bindparam("b_at"),
+            score_toxicity=bindparam("b_toxicity"),
+            score_hate_speech=bindparam("b_hate_speech"),
+            score_spam=bindparam("b_spam"),
+            score_max=bindparam("b_max"),
         )
     )
     result = session.connection().execute(statement, list(decisions))
