@@ -163,6 +163,7 @@ class Comment(Base):
 
     article: Mapped[Article] = relationship()
     author: Mapped[Author] = relationship()
+    parent: Mapped[Comment | None] = relationship(remote_side="Comment.id")
 
 
 class Report(Base):
