@@ -171,12 +171,14 @@ def run_workers(worker_context):
     """Run a burst worker in this process until the queue is empty; returns the jobs it ran."""
 
     from rq import Queue, SimpleWorker
+    from rq.registry import FailedJobRegistry, FinishedJobRegistry
 
     def run() -> int:
         queue = Queue(worker_context.settings.queue_name, connection=worker_context.redis)
-        worker = SimpleWorker([queue], connection=worker_context.redis)
-        worker.work(burst=True, logging_level="WARNING")
-        return worker.successful_job_count + worker.failed_job_count
+        registries = (FinishedJobRegistry(queue=queue), FailedJobRegistry(queue=queue))
+        before = sum(registry.count for registry in registries)
+        SimpleWorker([queue], connection=worker_context.redis).work(burst=True, logging_level="WARNING")
+        return sum(registry.count for registry in registries) - before
 
     return run
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 from tests.test_pipeline import submit
@@ -45,9 +46,8 @@ def test_readyz_reports_a_broken_model_artifact(app, client, tmp_path):
     broken = tmp_path / "models"
     shutil.copytree(DEFAULT_MODEL_DIR, broken)
     version = (broken / "CURRENT").read_text().strip()
-    victim = next(
-        p for p in sorted((broken / version).iterdir()) if p.name != "manifest.json" and p.is_file()
-    )
+    manifest = json.loads((broken / version / "manifest.json").read_text())
+    victim = broken / version / manifest["files"][-1]["name"]
     victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
     resources = app.extensions["moderation"]
     resources.settings = resources.settings.with_overrides(model_dir=broken)

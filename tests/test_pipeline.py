@@ -116,11 +116,12 @@ class PoisonAnalyzer:
     def __init__(self, real):
         self.real = real
         self.model_version = real.model_version
+        self.thresholds = real.thresholds
 
-    def analyze(self, texts, ids=None, policies=None):
+    def score(self, texts):
         if any("POISON" in text for text in texts):
             raise RuntimeError("boom")
-        return self.real.analyze(texts, ids, policies)
+        return self.real.score(texts)
 
 
 def test_a_poison_comment_goes_to_review_and_the_rest_go_through(
