@@ -1,0 +1,154 @@
+"""The analyzer that serving uses: texts in, ``ScoredText`` and contract-shaped analyses out.
+
+Batch-first: each text is prepared once (``moderation.text.prepare``), the whole batch becomes one
+sparse feature matrix, and one product with the stacked coefficients gives every attribute. Spans and
+rules reuse the prepared forms. The analyzer holds no mutable state after loading, so threads can
+share it; ``get_analyzer`` loads one per process, lazily, under a lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from moderation.errors import ModelArtifactError
+from moderation.scoring.artifact import verify_artifact
+from moderation.scoring.model import LinearModels
+from moderation.scoring.policy import Policy, apply_policy
+from moderation.scoring.rules import text_rules
+from moderation.scoring.types import HATE_LABELS, ModelThresholds, ScoredText, analysis_dict
+from moderation.text.normalize import tracked
+from moderation.text.prepare import prepare
+
+log = logging.getLogger(__name__)
+
+
+class Analyzer:
+    """Scores batches of comments with one loaded model version."""
+
+    def __init__(self, models: LinearModels, manifest: dict[str, Any]) -> None:
+        self.models = models
+        self.manifest = manifest
+        self.model_version: str = str(manifest.get("version", "unknown"))
+        raw = manifest.get("thresholds", {})
+        fields = ("toxicity", "hate_speech", "spam", "constructive")
+        self.thresholds = ModelThresholds(**{k: float(raw[k]) for k in fields if k in raw})
+
+    def score(self, texts: Sequence[str]) -> list[ScoredText]:
+        """Scores, spans, rules and normal forms of every text, in order."""
+        texts = [t if isinstance(t, str) else "" for t in texts]
+        if not texts:
+            return []
+        models = self.models
+        prepared = [prepare(t, models.expander) for t in texts]
+        features = [p.features for p in prepared]
+        x = models.features(features)
+        probs = models.probabilities(models.logits(x))
+        hate = probs.hate.tolist()
+        gate = models.spans.gate
+        out: list[ScoredText] = []
+        for i, (text, prep) in enumerate(zip(texts, prepared, strict=True)):
+            scores = dict(zip(HATE_LABELS, hate[i], strict=True))
+            offensive = max(1.0 - scores["clean"], float(probs.toxicity[i])) >= gate
+            out.append(
+                ScoredText(
+                    text=text,
+                    toxicity=float(probs.toxicity[i]),
+                    spam=float(probs.spam[i]),
+                    constructive=float(probs.constructive[i]),
+                    hate_scores=scores,
+                    hate_label=max(scores, key=scores.__getitem__),
+                    spans=self._spans(text, prep.canonical, prep.folded) if offensive else [],
+                    rules=text_rules(prep.raw, prep.canonical),
+                    canonical=prep.canonical,
+                    folded=prep.folded,
+                )
+            )
+        return out
+
+    def _spans(self, text: str, canonical: str, folded: str) -> list[tuple[int, int]]:
+        found = self.models.spans.tag(canonical, folded)
+        if not found:
+            return []
+        mapping = tracked(text)
+        if mapping.text != canonical:  # cannot happen (same steps); never report wrong offsets
+            log.warning("canonical form mismatch; spans dropped")
+            return []
+        spans: list[tuple[int, int]] = []
+        for start, end in found:
+            a, b = mapping.to_original(start, end)
+            if spans and a <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], max(b, spans[-1][1]))
+            elif b > a:
+                spans.append((a, b))
+        return spans
+
+    def analyze(
+        self,
+        texts: Sequence[str],
+        ids: Sequence[Any] | None = None,
+        policies: Policy | Sequence[Policy] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Contract-shaped analyses; ``policies`` is None (default policy), one, or one per text."""
+        n = len(texts)
+        if ids is not None and len(ids) != n:
+            raise ValueError(f"got {len(ids)} ids for {n} texts")
+        if policies is None or isinstance(policies, Policy):
+            per_text: Sequence[Policy] = [policies or Policy()] * n
+        else:
+            per_text = list(policies)
+            if len(per_text) != n:
+                raise ValueError(f"got {len(per_text)} policies for {n} texts")
+        results = []
+        for i, scored in enumerate(self.score(texts)):
+            decision, reasons = apply_policy(scored, per_text[i], self.thresholds)
+            results.append(
+                analysis_dict(
+                    scored,
+                    comment_id=None if ids is None else ids[i],
+                    model_version=self.model_version,
+                    thresholds=self.thresholds,
+                    decision=decision,
+                    reasons=reasons,
+                )
+            )
+        return results
+
+
+def load_analyzer(model_dir: Path | None = None) -> Analyzer:
+    """Verify the artifact's checksums, then load it (``model_dir`` defaults to the shipped models)."""
+    manifest = verify_artifact(model_dir)
+    digests = {entry["name"]: entry["sha256"] for entry in manifest["files"]}
+    models = LinearModels.load(Path(manifest["path"]), expected_sha256=digests)
+    return Analyzer(models, manifest)
+
+
+_instance: Analyzer | None = None
+_instance_lock = threading.Lock()
+
+
+def get_analyzer() -> Analyzer:
+    """The process-wide analyzer, loaded on first use (thread-safe)."""
+    global _instance
+    analyzer = _instance
+    if analyzer is None:
+        with _instance_lock:
+            if _instance is None:
+                _instance = load_analyzer()
+            analyzer = _instance
+    return analyzer
+
+
+def analyze(
+    texts: Sequence[str],
+    ids: Sequence[Any] | None = None,
+    policies: Policy | Sequence[Policy] | None = None,
+) -> list[dict[str, Any]]:
+    """``get_analyzer().analyze(...)``."""
+    return get_analyzer().analyze(texts, ids=ids, policies=policies)
+
+
+__all__ = ["Analyzer", "ModelArtifactError", "analyze", "get_analyzer", "load_analyzer"]

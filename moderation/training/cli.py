@@ -1,0 +1,117 @@
+"""``moderation train`` and ``moderation evaluate`` (click commands; the main CLI registers them lazily).
+
+Also runnable alone: ``python -m moderation.training.cli train|evaluate``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import numpy as np
+
+from moderation.errors import ModelArtifactError
+from moderation.settings import DEFAULT_MODEL_DIR
+from moderation.training.data import check_datasets_dir, default_datasets_dir, load_all
+from moderation.training.release import DEFAULT_VERSION
+
+_DATASETS_HELP = "dataset folder (default: $MODERATION_DATASETS_DIR, else ../shared/datasets)"
+
+
+def _datasets(path: Path | None) -> Path:
+    return check_datasets_dir(Path(path) if path is not None else default_datasets_dir())
+
+
+@click.command("train")
+@click.option("--datasets", "--data", "datasets_dir", type=click.Path(path_type=Path), help=_DATASETS_HELP)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_MODEL_DIR,
+    show_default=True,
+    help="models folder; the version is written to OUTPUT/VERSION and OUTPUT/CURRENT is updated",
+)
+@click.option("--version", "version", default=DEFAULT_VERSION, show_default=True, help="model version")
+def train(datasets_dir: Path | None, output: Path, version: str) -> None:
+    """Rebuild the shipped models from the datasets' train splits (tuned on dev)."""
+    from moderation.scoring.analyzer import Analyzer
+    from moderation.scoring.model import LinearModels
+    from moderation.training.evaluate import evaluate, metrics_table, tune
+    from moderation.training.release import publish, stage_models, training_data
+    from moderation.training.train import train_models
+
+    root = _datasets(datasets_dir)
+    if not version or "/" in version or version.startswith("."):
+        raise click.BadParameter(f"invalid version {version!r}", param_hint="--version")
+    click.echo(f"training models {version} from {root}")
+    trained = train_models(root, echo=click.echo)
+    models = trained.models
+    # Tune on what will be served: the coefficients as stored (float16).
+    models.coef = models.coef.astype(np.float16).astype(np.float32)
+    splits = load_all(root)
+    click.echo("tuning thresholds on the dev splits")
+    tuned = tune(models, splits)
+    models.hate_bias = np.array(tuned["hate_bias"])
+    output.mkdir(parents=True, exist_ok=True)
+    staging = stage_models(models, output, version)
+    reloaded = Analyzer(LinearModels.load(staging), {"version": version, "thresholds": tuned["thresholds"]})
+    click.echo("evaluating the saved models on the dev splits")
+    metrics = evaluate(reloaded, splits)
+    final = publish(
+        staging,
+        output,
+        version,
+        thresholds=tuned["thresholds"],
+        metrics=metrics,
+        choices={**trained.choices, "hate_bias": tuned["hate_bias"]},
+        data=training_data(splits, root),
+        models=models,
+        seconds=trained.seconds,
+    )
+    click.echo(metrics_table(metrics))
+    size = sum(p.stat().st_size for p in final.iterdir() if p.is_file())
+    click.echo(f"wrote {final} ({size / 1e6:.1f} MB) and {output / 'CURRENT'} -> {version}")
+
+
+@click.command("evaluate")
+@click.option("--datasets", "--data", "datasets_dir", type=click.Path(path_type=Path), help=_DATASETS_HELP)
+@click.option(
+    "--model",
+    "model_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="models folder (with CURRENT) or one version folder; default: the shipped models",
+)
+@click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON")
+def evaluate_command(datasets_dir: Path | None, model_dir: Path | None, as_json: bool) -> None:
+    """Print the model card's metrics on the dev splits (with and without diacritics)."""
+    from moderation.scoring.analyzer import load_analyzer
+    from moderation.training.evaluate import evaluate, metrics_table
+
+    root = _datasets(datasets_dir)
+    try:
+        analyzer = load_analyzer(model_dir)
+    except ModelArtifactError as exc:
+        raise click.ClickException(str(exc)) from exc
+    metrics = evaluate(analyzer, load_all(root))
+    if as_json:
+        click.echo(json.dumps({"model_version": analyzer.model_version, "dev_metrics": metrics}, indent=2))
+    else:
+        click.echo(f"model {analyzer.model_version}")
+        click.echo(metrics_table(metrics))
+
+
+evaluate = evaluate_command
+
+
+@click.group()
+def main() -> None:
+    """Model training and evaluation."""
+
+
+main.add_command(train)
+main.add_command(evaluate_command)
+
+if __name__ == "__main__":
+    main()

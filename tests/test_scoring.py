@@ -1,0 +1,278 @@
+"""The shipped analyzer: behaviour on real Vietnamese comments, the contract's shape, the artifact checks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from moderation.errors import ModelArtifactError
+from moderation.scoring import (
+    Analyzer,
+    ModelThresholds,
+    Policy,
+    ScoredText,
+    analyze,
+    get_analyzer,
+    load_analyzer,
+    verify_artifact,
+)
+from moderation.scoring.artifact import resolve_version_dir
+from moderation.scoring.spans import token_keys
+from moderation.scoring.types import HATE_LABELS, TEXT_RULES
+from moderation.settings import DEFAULT_MODEL_DIR
+
+CLEAN = "Bài viết rất hay, cảm ơn tác giả đã phân tích kỹ lưỡng về chính sách giáo dục mới."
+ABUSIVE = "Thằng chó này ngu như bò, đm cút mẹ mày đi đồ óc chó"
+SCAM = "Vay tiền nhanh không cần thế chấp, lãi suất thấp, ib zalo 0912.345.678 để được hỗ trợ"
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return load_analyzer()
+
+
+def test_loads_the_current_version_with_tuned_thresholds(analyzer: Analyzer) -> None:
+    version = (DEFAULT_MODEL_DIR / "CURRENT").read_text().strip()
+    assert analyzer.model_version == version == analyzer.manifest["version"]
+    assert isinstance(analyzer.thresholds, ModelThresholds)
+    assert analyzer.thresholds == ModelThresholds(**analyzer.manifest["thresholds"])
+    assert 0 < analyzer.thresholds.spam < 1
+
+
+def test_abusive_comment_scores_higher_than_clean(analyzer: Analyzer) -> None:
+    clean, abusive = analyzer.score([CLEAN, ABUSIVE])
+    assert abusive.toxicity > clean.toxicity + 0.3
+    assert abusive.hate_label != "clean"
+    assert clean.hate_label == "clean"
+    assert 1 - abusive.hate_scores["clean"] >= analyzer.thresholds.hate_speech
+
+
+def test_abuse_is_held_with_and_without_accents_and_obfuscated(analyzer: Analyzer) -> None:
+    variants = [
+        ABUSIVE,
+        "Thang cho nay ngu nhu bo, dm cut me may di do oc cho",
+        "Th4ng ch0 n4y ng.u nhu b0 đ.m",
+    ]
+    for result in analyzer.analyze(variants):
+        assert result["decision"] in ("review", "reject"), result
+
+
+def test_scam_with_zalo_number_is_spam_and_triggers_rules(analyzer: Analyzer) -> None:
+    (scored,) = analyzer.score([SCAM])
+    assert "phone" in scored.rules
+    assert "chat_handle" in scored.rules
+    (result,) = analyzer.analyze([SCAM])
+    assert result["decision"] != "publish"
+    assert {"phone", "chat_handle"} <= set(result["reasons"])
+
+
+def test_normal_news_comment_is_published(analyzer: Analyzer) -> None:
+    comments = [
+        CLEAN,
+        "Mong rằng thành phố sẽ sớm hoàn thành tuyến metro để giảm ùn tắc giao thông.",
+        "Tôi nghĩ nên tăng lương cho giáo viên vùng sâu vùng xa, họ vất vả lắm.",
+    ]
+    for result in analyzer.analyze(comments):
+        assert result["decision"] == "publish", result
+        assert result["reasons"] == []
+        assert result["spans"] == []
+
+
+PAIRS = [
+    (
+        "Chính phủ cần minh bạch hơn trong việc chi tiêu ngân sách công.",
+        "Chinh phu can minh bach hon trong viec chi tieu ngan sach cong.",
+    ),
+    (
+        "Mong rằng thành phố sẽ sớm hoàn thành tuyến metro để giảm ùn tắc giao thông.",
+        "Mong rang thanh pho se som hoan thanh tuyen metro de giam un tac giao thong.",
+    ),
+    ("Đồ ngu như chó, cút đi thằng mất dạy", "Do ngu nhu cho, cut di thang mat day"),
+]
+
+
+@pytest.mark.parametrize(("accented", "stripped"), PAIRS)
+def test_same_comment_with_and_without_accents_scores_alike(
+    analyzer: Analyzer, accented: str, stripped: str
+) -> None:
+    a, s = analyzer.score([accented, stripped])
+    assert abs(a.toxicity - s.toxicity) < 0.15
+    assert abs(a.constructive - s.constructive) < 0.2
+    assert abs(a.hate_scores["clean"] - s.hate_scores["clean"]) < 0.2
+    assert abs(a.spam - s.spam) < 0.1
+    (ra, rs) = analyzer.analyze([accented, stripped])
+    assert ra["decision"] == rs["decision"]
+
+
+def test_spans_point_at_the_offending_words_in_the_original_text(analyzer: Analyzer) -> None:
+    text = "Bài này hay. Nhưng thằng   NGUUUU kia thì đ.m nó"
+    (result,) = analyzer.analyze([text])
+    found = [text[s["start"] : s["end"]] for s in result["spans"]]
+    assert all(s["text"] == text[s["start"] : s["end"]] for s in result["spans"])
+    assert any("NGUUUU" in f for f in found), found
+    assert any("đ.m" in f for f in found), found
+    assert not any("Bài" in f or "hay" in f for f in found)
+
+
+def _check_shape(result: dict, comment_id: object) -> None:
+    assert set(result) == {"id", "model_version", "attributes", "spans", "rules", "decision", "reasons"}
+    assert result["id"] == comment_id
+    attrs = result["attributes"]
+    assert set(attrs) == {"toxicity", "hate_speech", "spam", "constructive"}
+    for name in ("toxicity", "spam", "constructive"):
+        assert set(attrs[name]) == {"score", "flagged"}
+        assert 0.0 <= attrs[name]["score"] <= 1.0
+        assert isinstance(attrs[name]["flagged"], bool)
+    hate = attrs["hate_speech"]
+    assert hate["label"] in HATE_LABELS
+    assert set(hate["scores"]) == set(HATE_LABELS)
+    assert abs(sum(hate["scores"].values()) - 1.0) < 1e-3
+    assert hate["label"] == max(hate["scores"], key=hate["scores"].get)
+    assert result["decision"] in ("publish", "review", "reject")
+    assert set(result["rules"]) <= set(TEXT_RULES)
+    for span in result["spans"]:
+        assert set(span) == {"start", "end", "text"}
+        assert 0 <= span["start"] < span["end"]
+    json.dumps(result, ensure_ascii=False)
+
+
+def test_every_output_matches_the_contract_shape(analyzer: Analyzer) -> None:
+    texts = [CLEAN, ABUSIVE, SCAM, "", "   \n\t ", "😀😀😀", "x" * 5000, "Đ" * 5000, "a\ud800b\x00\u202e"]
+    ids = [f"c{i}" for i in range(len(texts))]
+    results = analyzer.analyze(texts, ids=ids)
+    assert len(results) == len(texts)
+    for result, comment_id, text in zip(results, ids, texts, strict=True):
+        _check_shape(result, comment_id)
+        assert result["model_version"] == analyzer.model_version
+        for span in result["spans"]:
+            assert span["end"] <= len(text)
+
+
+def test_scored_text_fields(analyzer: Analyzer) -> None:
+    (scored,) = analyzer.score(["Hoà ko thích ĐIỀU NÀY"])
+    assert isinstance(scored, ScoredText)
+    assert scored.canonical == "hòa ko thích điều này"
+    assert scored.folded == "hoa ko thich dieu nay"
+    assert abs(sum(scored.hate_scores.values()) - 1) < 1e-6
+
+
+def test_empty_batch_and_long_text(analyzer: Analyzer) -> None:
+    assert analyzer.analyze([]) == []
+    long_text = ("Giá xăng tăng quá nhanh, người dân khổ lắm. " * 120)[:5000]
+    (result,) = analyzer.analyze([long_text])
+    _check_shape(result, None)
+
+
+def test_policies_per_text_and_premoderation(analyzer: Analyzer) -> None:
+    strict = Policy(premoderate=True)
+    results = analyzer.analyze([CLEAN, CLEAN], policies=[Policy(), strict])
+    assert results[0]["decision"] == "publish"
+    assert results[1]["decision"] == "review" and results[1]["reasons"] == ["premoderation"]
+    with pytest.raises(ValueError):
+        analyzer.analyze([CLEAN], policies=[Policy(), Policy()])
+    banned = Policy(banned_words=("phân tích",))
+    assert analyzer.analyze([CLEAN], policies=banned)[0]["decision"] == "reject"
+
+
+def test_batch_results_do_not_depend_on_the_batch(analyzer: Analyzer) -> None:
+    alone = analyzer.analyze([ABUSIVE])[0]
+    together = analyzer.analyze([CLEAN, SCAM, ABUSIVE, "x" * 3000])[2]
+    assert alone["attributes"] == together["attributes"]
+    assert alone["spans"] == together["spans"]
+
+
+def test_fast_span_scores_equal_the_feature_definition(analyzer: Analyzer) -> None:
+    tagger = analyzer.models.spans
+    for text in [ABUSIVE, CLEAN, "ko biết đm vl thật sự", "óc chó 😡 ngu"]:
+        (scored,) = analyzer.score([text])
+        spans, fast = tagger.token_scores(scored.canonical, scored.folded)
+        _, keys = tagger.features(scored.canonical, scored.folded)
+        slow = [sum(tagger.weights[fam].get(key, 0.0) for fam, key in token) for token in keys]
+        assert fast == pytest.approx(slow, abs=1e-6)
+        assert len(keys) == len(spans)
+    assert token_keys(["a"], ["a"], {}, [""])[0][0] == ("u", "a")
+
+
+def test_module_level_analyze_uses_one_shared_analyzer() -> None:
+    assert get_analyzer() is get_analyzer()
+    (result,) = analyze([CLEAN], ids=["x1"])
+    assert result["id"] == "x1" and result["decision"] == "publish"
+
+
+def test_verify_artifact_returns_the_manifest() -> None:
+    manifest = verify_artifact()
+    assert manifest["version"] == (DEFAULT_MODEL_DIR / "CURRENT").read_text().strip()
+    assert {f["name"] for f in manifest["files"]} >= {"model.npz", "model.json.gz"}
+    for key in ("created_at", "libraries", "training_data", "dev_metrics", "thresholds"):
+        assert key in manifest
+    assert sum(f["size"] for f in manifest["files"]) < 20_000_000
+
+
+@pytest.fixture()
+def artifact_copy(tmp_path: Path) -> Path:
+    version_dir = resolve_version_dir()
+    root = tmp_path / "models"
+    shutil.copytree(version_dir, root / version_dir.name)
+    (root / "CURRENT").write_text(version_dir.name + "\n")
+    return root
+
+
+def test_copy_verifies_and_loads(artifact_copy: Path) -> None:
+    assert verify_artifact(artifact_copy)["version"]
+    assert load_analyzer(artifact_copy).score(["ok"])[0].hate_label in HATE_LABELS
+
+
+def test_truncated_file_is_refused(artifact_copy: Path) -> None:
+    path = next(artifact_copy.glob("*/model.npz"))
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(ModelArtifactError, match="model.npz"):
+        verify_artifact(artifact_copy)
+    with pytest.raises(ModelArtifactError, match="model.npz"):
+        load_analyzer(artifact_copy)
+
+
+def test_modified_file_is_refused(artifact_copy: Path) -> None:
+    path = next(artifact_copy.glob("*/model.json.gz"))
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size, different content
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelArtifactError, match=r"model\.json\.gz.*sha256"):
+        load_analyzer(artifact_copy)
+
+
+def test_missing_file_or_manifest_is_refused(artifact_copy: Path) -> None:
+    next(artifact_copy.glob("*/model.json.gz")).unlink()
+    with pytest.raises(ModelArtifactError, match="missing"):
+        load_analyzer(artifact_copy)
+    next(artifact_copy.glob("*/manifest.json")).unlink()
+    with pytest.raises(ModelArtifactError, match="manifest"):
+        verify_artifact(artifact_copy)
+
+
+def test_missing_or_wrong_current_is_refused(artifact_copy: Path) -> None:
+    (artifact_copy / "CURRENT").write_text("0000.0.0\n")
+    with pytest.raises(ModelArtifactError, match="0000.0.0"):
+        load_analyzer(artifact_copy)
+    (artifact_copy / "CURRENT").unlink()
+    with pytest.raises(ModelArtifactError, match="CURRENT"):
+        verify_artifact(artifact_copy)
+
+
+def test_unsupported_format_is_refused(artifact_copy: Path) -> None:
+    manifest_path = next(artifact_copy.glob("*/manifest.json"))
+    manifest = json.loads(manifest_path.read_text())
+    manifest["format"] = 999
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(ModelArtifactError, match="format"):
+        load_analyzer(artifact_copy)
+
+
+def test_model_card_is_part_of_the_checked_artifact(artifact_copy: Path) -> None:
+    card = next(artifact_copy.glob("*/MODEL_CARD.md"))
+    assert "research-use terms" in card.read_text()
+    card.write_text(card.read_text() + "edited\n")
+    with pytest.raises(ModelArtifactError, match="MODEL_CARD.md"):
+        verify_artifact(artifact_copy)

@@ -1,0 +1,175 @@
+"""Vietnamese normalisation: one canonical spelling, diacritic folding, offsets back to the original."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from moderation.text import (
+    TeencodeExpander,
+    canonical,
+    expand_teencode,
+    feature_text,
+    fold,
+    fold_same_length,
+    has_diacritics,
+    load_teencode,
+    mask_contacts,
+    prepare,
+    tracked,
+)
+
+
+def nfd(text: str) -> str:
+    return unicodedata.normalize("NFD", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Hòa bình", "Khỏe không, thủy thủ?", "Đồng chí Nguyễn Văn Quý", "Tiếng Việt có dấu: ầ ẩ ẫ ậ ự ữ ỹ"],
+)
+def test_nfc_and_nfd_give_the_same_canonical_form(text: str) -> None:
+    assert nfd(text) != unicodedata.normalize("NFC", text)
+    assert canonical(nfd(text)) == canonical(text)
+
+
+@pytest.mark.parametrize(
+    ("new_style", "old_style"),
+    [("hoà", "hòa"), ("khoẻ", "khỏe"), ("thuỷ", "thủy"), ("Hoá đơn", "hóa đơn"), ("uỷ ban", "ủy ban")],
+)
+def test_old_and_new_tone_placement_map_to_the_old_style(new_style: str, old_style: str) -> None:
+    assert canonical(new_style) == canonical(old_style) == old_style.lower()
+
+
+def test_tone_stays_on_the_second_vowel_in_closed_syllables_and_after_qu() -> None:
+    assert canonical("hoàng toàn") == "hoàng toàn"
+    assert canonical("tòan") == "toàn"  # misplaced tone in a closed syllable is corrected
+    assert canonical("quý") == canonical("qúy") == "quý"
+
+
+def test_case_whitespace_and_compatibility_forms() -> None:
+    assert canonical("  XIN\tCHÀO \n  bạn  ") == "xin chào bạn"
+    assert canonical("ｄｍ") == "dm"  # fullwidth letters
+    assert canonical("a\u200bb") == "ab"  # zero-width space used to split words
+    assert canonical("ĐÀ NẴNG") == "đà nẵng"
+
+
+def test_fold_removes_every_diacritic() -> None:
+    assert fold("Đường phố Hà Nội rất đẹp") == "duong pho ha noi rat dep"
+    assert fold(nfd("Thủy")) == "thuy"
+    assert fold_same_length("đường") == "duong"
+
+
+def test_has_diacritics() -> None:
+    assert has_diacritics("đi")
+    assert has_diacritics(nfd("chào"))
+    assert not has_diacritics("khong co dau")
+    assert not has_diacritics("")
+
+
+def test_repeated_letters_collapse_but_digits_do_not() -> None:
+    assert canonical("ngooooo quáaaaa") == "ngo quá"
+    assert canonical("đẹppppp") == "đẹp"
+    assert canonical("xoong") == "xoong"  # two letters are kept
+    assert canonical("0988888888") == "0988888888"
+    assert canonical("!!!!!!!") == "!!!"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("đ.m mày", "đm mày"),
+        ("Đ.M", "đm"),
+        ("d m thằng", "dm thằng"),
+        ("v.c.l", "vcl"),
+        ("n g u", "ngu"),
+        ("đ. m", "đm"),
+    ],
+)
+def test_letter_by_letter_obfuscation_is_undone(text: str, expected: str) -> None:
+    assert canonical(text) == expected
+
+
+def test_spaced_single_letters_that_are_teencode_stay_apart() -> None:
+    assert canonical("t k biết") == "t k biết"  # tôi không biết, not an obfuscated word
+
+
+def test_leetspeak_between_letters() -> None:
+    assert canonical("c0n ch0 ngu") == "con ch0 ngu"
+    assert canonical("covid19 u23 4g") == "covid19 u23 4g"
+
+
+def test_canonical_is_idempotent() -> None:
+    for text in ["Hoà bình đ.m", "quáaaaa ｄｍ", "  X  ", nfd("Khoẻ"), "d m", ""]:
+        assert canonical(canonical(text)) == canonical(text)
+
+
+def test_teencode_expansion() -> None:
+    table = load_teencode()
+    assert table["ko"] == "không"
+    assert table["đc"] == "được"
+    assert expand_teencode("mình ko đc đi") == "mình không được đi"
+    expander = TeencodeExpander(table)
+    assert feature_text("ko biết, đc không?", expander) == "không biết , được không ?"
+    assert "dm" not in table  # abusive abbreviations are kept as typed
+
+
+def test_contacts_become_placeholder_words() -> None:
+    masked = mask_contacts("ib zalo 0912.345.678 hoặc xem abc.com, mail a.b@gmail.com")
+    assert "xphone" in masked and "xurl" in masked and "xemail" in masked
+    assert "0912" not in masked
+    assert mask_contacts("đi chơi.co ai không") == "đi chơi.co ai không"  # not a domain
+
+
+def test_prepare_shares_every_form() -> None:
+    expander = TeencodeExpander(load_teencode())
+    prepared = prepare("Hoà ko thích ZALO 0912345678", expander)
+    assert prepared.raw == "hoà ko thích zalo 0912345678"
+    assert prepared.canonical == "hòa ko thích zalo 0912345678"
+    assert prepared.folded == "hoa ko thich zalo 0912345678"
+    assert prepared.features == "hòa không thích zalo xphone"
+
+
+def _original(text: str, span: tuple[int, int]) -> str:
+    mapping = tracked(text)
+    start, end = mapping.to_original(*span)
+    return text[start:end]
+
+
+def test_offsets_map_back_to_the_original_with_nfd_input_and_emoji() -> None:
+    text = "😡😡 " + nfd("Thằng") + "   NGUUUUU  quá 🤬"
+    mapping = tracked(text)
+    assert mapping.text == canonical(text) == "😡😡 thằng ngu quá 🤬"
+    start = mapping.text.index("thằng ngu")
+    original = _original(text, (start, start + len("thằng ngu")))
+    assert original == nfd("Thằng") + "   NGUUUUU"
+    emoji = mapping.text.index("🤬")
+    assert _original(text, (emoji, emoji + 1)) == "🤬"
+
+
+def test_offsets_of_joined_obfuscation() -> None:
+    text = "Ê Đ.M mày"
+    mapping = tracked(text)
+    assert mapping.text == "ê đm mày"
+    assert _original(text, (2, 4)) == "Đ.M"
+    assert _original(text, (5, 8)) == "mày"
+
+
+def test_tracked_equals_canonical_on_awkward_input() -> None:
+    samples = [
+        "",
+        "   ",
+        "🙂",
+        "a\u0301\u0301",
+        "\u0301abc",
+        "ǅ İstanbul ﬁ",
+        "x" * 5000,
+        "a\ud800b",
+        "đ. m . m",
+    ]
+    for text in samples:
+        mapping = tracked(text)
+        assert mapping.text == canonical(text)
+        assert len(mapping.starts) == len(mapping.text) == len(mapping.ends)
+        assert all(0 <= s < e <= len(text) for s, e in zip(mapping.starts, mapping.ends, strict=True))
