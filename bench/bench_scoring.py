@@ -16,55 +16,14 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
-import resource  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from importlib import metadata  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def pin_to_one_core() -> str:
-    if hasattr(os, "sched_setaffinity"):
-        cpu = min(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {cpu})
-        return f"pinned to CPU {cpu}"
-    return "not pinned (no sched_setaffinity)"
-
-
-def machine() -> dict[str, str]:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = "unknown"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
-    libs = {}
-    for name in ("numpy", "scipy", "scikit-learn"):
-        try:
-            libs[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            libs[name] = "-"
-    return {
-        "cpu": cpu,
-        "cores": str(os.cpu_count()),
-        "ram": ram,
-        "python": platform.python_version(),
-        **libs,
-        "platform": platform.platform(),
-    }
+from bench.machine import machine_info, peak_rss_mib, pin_to_one_core  # noqa: E402
 
 
 def dev_texts(datasets: Path) -> list[str]:
@@ -76,10 +35,6 @@ def dev_texts(datasets: Path) -> list[str]:
         with (datasets / name / "dev.csv").open(encoding="utf-8", newline="") as handle:
             texts.extend(row.get(column) or "" for row in csv.DictReader(handle))
     return texts
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -96,11 +51,11 @@ def main() -> None:
 
     from moderation.scoring import load_analyzer
 
-    rss_before = peak_rss_mb()
+    rss_before = peak_rss_mib()
     started = time.perf_counter()
     analyzer = load_analyzer(args.model)
     load_seconds = time.perf_counter() - started
-    rss_loaded = peak_rss_mb()
+    rss_loaded = peak_rss_mib()
     pool = dev_texts(args.datasets)
     texts = (pool * (args.texts // max(len(pool), 1) + 1))[: args.texts]
     mean_chars = sum(map(len, texts)) / max(len(texts), 1)
@@ -112,23 +67,46 @@ def main() -> None:
         for i in range(0, len(texts), batch):
             analyzer.analyze(texts[i : i + batch])
         seconds = time.perf_counter() - started
-        results.append({"batch": batch, "comments": len(texts), "seconds": round(seconds, 3),
-                        "comments_per_s": round(len(texts) / seconds)})
+        results.append(
+            {
+                "batch": batch,
+                "comments": len(texts),
+                "seconds": round(seconds, 3),
+                "comments_per_s": round(len(texts) / seconds),
+            }
+        )
 
-    info = machine()
-    print(f"model {analyzer.model_version}, loaded in {load_seconds:.2f} s; {pinned}; "
-          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
-    print(f"texts: {len(texts)} real dev comments (ViCTSD, ViHSD, ViHOS, ViSpamReviews), "
-          f"mean {mean_chars:.0f} chars")
+    info = machine_info()
+    print(
+        f"model {analyzer.model_version}, loaded in {load_seconds:.2f} s; {pinned}; "
+        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}"
+    )
+    print(
+        f"texts: {len(texts)} real dev comments (ViCTSD, ViHSD, ViHOS, ViSpamReviews), "
+        f"mean {mean_chars:.0f} chars"
+    )
     for r in results:
-        print(f"batch {r['batch']:>5}: {r['comments_per_s']:>7} comments/s "
-              f"({r['comments']} in {r['seconds']} s)")
-    print(f"peak RSS: {peak_rss_mb():.0f} MB "
-          f"(before loading {rss_before:.0f} MB, after loading {rss_loaded:.0f} MB)")
+        print(
+            f"batch {r['batch']:>5}: {r['comments_per_s']:>7} comments/s "
+            f"({r['comments']} in {r['seconds']} s)"
+        )
+    print(
+        f"peak RSS: {peak_rss_mib():.0f} MB "
+        f"(before loading {rss_before:.0f} MB, after loading {rss_loaded:.0f} MB)"
+    )
     print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
     if args.json:
-        print(json.dumps({"results": results, "load_seconds": round(load_seconds, 3),
-                          "peak_rss_mb": round(peak_rss_mb()), "machine": info, "pinned": pinned}))
+        print(
+            json.dumps(
+                {
+                    "results": results,
+                    "load_seconds": round(load_seconds, 3),
+                    "peak_rss_mb": round(peak_rss_mib()),
+                    "machine": info,
+                    "pinned": pinned,
+                }
+            )
+        )
 
 
 if __name__ == "__main__":

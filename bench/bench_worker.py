@@ -59,6 +59,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
 
     from rq import Queue, SimpleWorker
+    from rq.registry import FailedJobRegistry, FinishedJobRegistry
     from sqlalchemy import func, select, text
 
     from moderation import services
@@ -121,12 +122,12 @@ def main() -> None:
         model_only = analyzer.analyze(texts[: min(len(texts), 2000)])
         model_rate = len(model_only) / (time.perf_counter() - started)
 
-        worker = SimpleWorker(
-            [Queue(settings.queue_name, connection=context.redis)], connection=context.redis
-        )
+        queue = Queue(settings.queue_name, connection=context.redis)
+        worker = SimpleWorker([queue], connection=context.redis)
         started = time.perf_counter()
         worker.work(burst=True, logging_level="WARNING")
         elapsed = time.perf_counter() - started
+        jobs_run = FinishedJobRegistry(queue=queue).count + FailedJobRegistry(queue=queue).count
         with context.db.session() as session:
             pending = session.scalar(
                 select(func.count()).select_from(Comment).where(Comment.status == "pending")
@@ -140,7 +141,7 @@ def main() -> None:
         print(f"analyze() alone: {model_rate:,.0f} comments/s")
         print(
             f"one worker: {len(ids):,} comments scored, decided and stored in {elapsed:.2f} s "
-            f"= {len(ids) / elapsed:,.0f} comments/s ({worker.successful_job_count} RQ jobs)"
+            f"= {len(ids) / elapsed:,.0f} comments/s ({jobs_run} RQ jobs)"
         )
         print(f"outcome: {by_status}; still pending: {pending}")
         print(f"peak memory (this process): {peak_rss_mib():.0f} MiB")

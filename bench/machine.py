@@ -37,23 +37,28 @@ def peak_rss_mib() -> float:
     return peak / 1024 / 1024 if sys.platform == "darwin" else peak / 1024
 
 
-def describe(
+def machine_info(
     packages: tuple[str, ...] = ("scikit-learn", "numpy", "scipy", "rq", "redis", "SQLAlchemy"),
-) -> str:
+) -> dict[str, str]:
     memory = memory_gib()
-    versions = []
+    info = {
+        "cpu": cpu_model(),
+        "cores": str(os.cpu_count()),
+        "ram": f"{memory:.1f} GiB" if memory else "unknown",
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+    }
     for name in packages:
         try:
-            versions.append(f"{name} {metadata.version(name)}")
+            info[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             continue
-    lines = [
-        f"machine: {cpu_model()}, {os.cpu_count()} cores"
-        + (f", {memory:.1f} GiB RAM" if memory else "")
-        + f", {platform.system()} {platform.release()}",
-        f"python: {platform.python_version()}; " + ", ".join(versions),
-    ]
-    return "\n".join(lines)
+    return info
+
+
+def describe(packages: tuple[str, ...] | None = None) -> str:
+    info = machine_info(packages) if packages is not None else machine_info()
+    return "machine: " + ", ".join(f"{key} {value}" for key, value in info.items())
 
 
 def pin_to_one_core() -> str:

