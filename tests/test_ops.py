@@ -71,3 +71,17 @@ def test_metrics_count_comments_by_status_queue_depth_and_scoring_time(client, a
     assert "moderation_scoring_batch_seconds_count 1.0" in text
     assert "moderation_comments_scored_total 1.0" in text
     assert 'moderation_dependency_up{dependency="database"} 1.0' in text
+
+
+def test_the_openapi_description_covers_every_api_route(app, client):
+    import re
+
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    described = {(path, method.upper()) for path, item in spec["paths"].items() for method in item}
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/") and rule.endpoint != "api.openapi":
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len("/api/v1") :])
+            served |= {(path, method) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert described == served

@@ -7,4 +7,4 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # Route modules attach their views to ``bp``.
-from moderation.api import comments, moderation  # noqa: E402,F401
+from moderation.api import comments, meta, moderation  # noqa: E402,F401
