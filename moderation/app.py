@@ -30,9 +30,12 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     extensions.init_app(app, settings)
 
     from moderation.api import bp as api_bp
+    from moderation.dashboard.setup import init_dashboard
     from moderation.ops import bp as ops_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(ops_bp)
     register_error_handlers(app)
+    # The moderators' pages: sign-in, CSRF (the API exempt), languages, the blueprint itself.
+    init_dashboard(app, settings)
     return app

@@ -85,12 +85,20 @@ class Settings:
     sweep_grace_seconds: float = 10.0
     sweep_stale_seconds: float = 300.0
     token_ttl_seconds: int = 12 * 3600
+    #: A dashboard sign-in lasts this long, however active the moderator is.
+    session_hours: float = 8.0
+    #: Send the dashboard's session cookie over HTTPS only; ``None`` means "in production".
+    session_cookie_secure: bool | None = None
     model_dir: Path = DEFAULT_MODEL_DIR
     log_level: str = "INFO"
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.is_production if self.session_cookie_secure is None else self.session_cookie_secure
 
     @property
     def is_sqlite(self) -> bool:
@@ -164,6 +172,12 @@ class Settings:
             raw = get(name)
             if raw is not None:
                 values[attr] = parse_float(name, raw, minimum=0.0)
+        raw = get("MODERATION_SESSION_HOURS")
+        if raw is not None:
+            values["session_hours"] = parse_float("MODERATION_SESSION_HOURS", raw, minimum=0.01)
+        raw = get("MODERATION_SESSION_COOKIE_SECURE")
+        if raw is not None:
+            values["session_cookie_secure"] = parse_bool("MODERATION_SESSION_COOKIE_SECURE", raw)
         if values["log_level"] not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingsError(
                 f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {values['log_level']!r}"

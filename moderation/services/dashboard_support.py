@@ -1,0 +1,152 @@
+"""Small use cases the dashboard needs beside ``review`` and ``admin``: sign-in, conflict context.
+
+They live here, not in the review/admin modules, so the dashboard can grow without touching the
+services other code depends on. Like every service they know nothing of HTTP or Flask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from moderation.errors import AuthenticationError, PermissionDenied, ValidationError
+from moderation.services.accounts import ModeratorIdentity, create_moderator
+from moderation.services.review import require_admin
+from moderation.storage import repositories as repo
+from moderation.storage.models import AuditEntry, Comment, Moderator, Site
+
+#: Characters of the password hash kept in the session: changing the password ends every session.
+FINGERPRINT_CHARS = 16
+DECISION_ACTIONS = ("approve", "reject")
+_DUMMY_HASH = generate_password_hash("not-a-real-password-for-timing")
+
+
+def fingerprint(moderator: Moderator) -> str:
+    return moderator.password_hash[-FINGERPRINT_CHARS:]
+
+
+def _identity(session: Session, moderator: Moderator) -> ModeratorIdentity:
+    site_ids = repo.moderator_site_ids(session, moderator.id)
+    return ModeratorIdentity(
+        id=moderator.id, username=moderator.username, role=moderator.role, site_ids=tuple(site_ids) or None
+    )
+
+
+def authenticate(session: Session, username: str, password: str) -> tuple[ModeratorIdentity, str]:
+    """Check a password sign-in; returns the identity and the session fingerprint.
+
+    A hash is checked even for unknown usernames so timing does not tell which exist. A correct
+    password on a deactivated account is refused with its own error, so the person knows why.
+    """
+    moderator = repo.moderator_by_username(session, username.strip())
+    stored = moderator.password_hash if moderator else _DUMMY_HASH
+    if not check_password_hash(stored, password) or moderator is None:
+        raise AuthenticationError("wrong username or password")
+    if not moderator.active:
+        raise PermissionDenied("this account is deactivated")
+    return _identity(session, moderator), fingerprint(moderator)
+
+
+def load_identity(session: Session, moderator_id: int, expected_fingerprint: str) -> ModeratorIdentity | None:
+    """The identity behind a dashboard session, or None once deactivated or the password changed."""
+    moderator = session.get(Moderator, moderator_id)
+    if moderator is None or not moderator.active or fingerprint(moderator) != expected_fingerprint:
+        return None
+    return _identity(session, moderator)
+
+
+def can_decide(comment: Comment, open_reports: int) -> bool:
+    """Whether approve/reject may apply: mirrors ``review._apply`` so cards offer only what works.
+
+    A comment a moderator already decided is final unless readers reported it since.
+    """
+    return comment.decided_by != "moderator" or open_reports > 0
+
+
+@dataclass(frozen=True)
+class LastDecision:
+    actor: str
+    action: str
+    at: datetime
+    reason: str | None
+
+    @property
+    def who(self) -> str:
+        return self.actor.split(":", 1)[-1]
+
+
+def last_decision(session: Session, comment_id: str) -> LastDecision | None:
+    """Who last approved or rejected a comment: the context of a conflict message."""
+    entry = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.comment_id == comment_id, AuditEntry.action.in_(DECISION_ACTIONS))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(1)
+    ).first()
+    if entry is None:
+        return None
+    return LastDecision(actor=entry.actor, action=entry.action, at=entry.at, reason=entry.reason)
+
+
+def comment_excerpts(
+    session: Session, moderator: ModeratorIdentity, comment_ids: Sequence[str], limit: int = 120
+) -> dict[str, str]:
+    """Short texts of the comments an audit page mentions, in one query, within visible sites."""
+    ids = list({i for i in comment_ids if i})
+    if not ids:
+        return {}
+    query = select(Comment.id, Comment.content).where(Comment.id.in_(ids))
+    if moderator.site_ids is not None:
+        query = query.where(Comment.site_id.in_(list(moderator.site_ids)))
+    return {
+        comment_id: content if len(content) <= limit else content[: limit - 1] + "…"
+        for comment_id, content in session.execute(query)
+    }
+
+
+def moderators_with_sites(session: Session, admin: ModeratorIdentity) -> list[Moderator]:
+    """Every moderator account with its sites loaded in one extra query (no N+1 on the page)."""
+    require_admin(admin)
+    return list(
+        session.scalars(select(Moderator).options(selectinload(Moderator.sites)).order_by(Moderator.username))
+    )
+
+
+def create_moderator_as(
+    session: Session,
+    admin: ModeratorIdentity,
+    username: str,
+    password: str,
+    role: str,
+    site_ids: Sequence[int],
+) -> Moderator:
+    """An admin creates an account; an admin limited to some sites can only grant those."""
+    require_admin(admin)
+    sites = list(session.scalars(select(Site).where(Site.id.in_(list(site_ids))))) if site_ids else []
+    if len(sites) != len(set(site_ids)):
+        raise ValidationError("invalid sites", fields={"sites": "unknown site"})
+    if admin.site_ids is not None:
+        if not sites:
+            raise ValidationError("choose sites", fields={"sites": "choose at least one of your sites"})
+        if any(site.id not in admin.site_ids for site in sites):
+            raise PermissionDenied("you can only grant your own sites")
+    moderator = create_moderator(session, username, password, role, [site.name for site in sites])
+    # create_moderator records the CLI's "system" actor; this account was made by an admin.
+    for pending in session.new:
+        if isinstance(pending, AuditEntry) and pending.action == "moderator_created":
+            pending.actor, pending.moderator_id = admin.actor, admin.id
+    return moderator
+
+
+def stats_site_ids(moderator: ModeratorIdentity, site_id: int | None) -> list[int] | None:
+    """The sites a statistics page covers: the chosen one if visible, else every visible one."""
+    if site_id is None:
+        return None if moderator.site_ids is None else list(moderator.site_ids)
+    if moderator.site_ids is not None and site_id not in moderator.site_ids:
+        raise PermissionDenied("not one of your sites")
+    return [site_id]

@@ -1,0 +1,283 @@
+"""Regenerate the dashboard screenshots under docs/screenshots/ (PNG), from realistic demo data.
+
+    .venv/bin/python -m tests.e2e.screenshots [--out docs/screenshots]
+
+Builds a throw-away SQLite database, fills it with a newsroom's day (held, reported, replies,
+a banned author, two weeks of history for the statistics), serves the app from a thread and
+photographs the main pages in Debian's headless Chromium at a laptop's size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from moderation.app import create_app
+from moderation.services import review
+from moderation.services.accounts import ModeratorIdentity
+from moderation.settings import Settings
+from moderation.storage.db import Database
+from moderation.storage.migrate import upgrade
+from moderation.storage.models import Author, Report, utcnow
+from tests.e2e.helpers import sign_in
+from tests.e2e.seed import add_comment, make_moderator, make_site
+from tests.e2e.server import CHROMIUM_ARGS, VIEWPORT, chromium_path, serve
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTICLES = {
+    "a-1001": ("Giá xăng tăng lần thứ ba trong tháng", "https://bao.example.vn/kinh-te/gia-xang-1001.html"),
+    "a-1002": (
+        "Hà Nội thí điểm thu phí vào nội đô từ năm 2027",
+        "https://bao.example.vn/thoi-su/thu-phi-1002.html",
+    ),
+    "a-1003": (
+        "Đội tuyển Việt Nam thắng 2-0 trên sân khách",
+        "https://bao.example.vn/the-thao/doi-tuyen-1003.html",
+    ),
+}
+HELD = [
+    (
+        "a-1001",
+        "Trần Văn Hùng",
+        "Bọn quan chức ngu như bò, chỉ biết tăng giá để vơ vét của dân.",
+        {"toxicity": 0.91, "hate_speech": 0.58, "spam": 0.02},
+        ["ngu như bò", "vơ vét"],
+        ("toxicity", "hate_speech"),
+    ),
+    (
+        "a-1001",
+        "Tài chính 24h",
+        "Vay tiền nhanh lãi suất 0%, liên hệ Zalo 0912 345 678 để được duyệt trong 5 phút!!!",
+        {"toxicity": 0.08, "hate_speech": 0.03, "spam": 0.97},
+        [],
+        ("spam", "phone", "chat_handle"),
+    ),
+    (
+        "a-1003",
+        "minh_hn",
+        "Thằng viết bài này chắc óc chó, đọc mà phát mệt.",
+        {"toxicity": 0.88, "hate_speech": 0.47, "spam": 0.01},
+        ["óc chó"],
+        ("toxicity",),
+    ),
+    (
+        "a-1002",
+        "Nguyễn Thị Mai",
+        "khong biet noi gi hon, that la qua te, ai nghi ra cai tro nay vay",
+        {"toxicity": 0.57, "hate_speech": 0.12, "spam": 0.03},
+        [],
+        ("toxicity",),
+    ),
+    (
+        "a-1003",
+        "bongda_free",
+        "Xem trực tiếp bóng đá miễn phí, không quảng cáo tại https://bongda-free.example",
+        {"toxicity": 0.04, "hate_speech": 0.02, "spam": 0.89},
+        [],
+        ("spam", "link"),
+    ),
+]
+
+
+EVERYDAY = [
+    "Bài viết rất hay, cảm ơn tác giả đã phản ánh kịp thời.",
+    "Mong chính quyền sớm có giải pháp cho người dân.",
+    "Tôi thấy giá cả tăng nhanh hơn lương nhiều quá.",
+    "Thông tin hữu ích, chia sẻ cho mọi người cùng biết.",
+    "Cần minh bạch hơn về cách tính phí này.",
+    "Đội tuyển chơi quá hay, tự hào Việt Nam!",
+    "Ở quê tôi cũng gặp tình trạng tương tự.",
+    "Đề nghị báo làm thêm bài phân tích về vấn đề này.",
+    "Không đồng ý với quan điểm của tác giả ở đoạn cuối.",
+    "Nên học hỏi cách làm của các nước trong khu vực.",
+]
+
+
+def seed(db: Database) -> None:
+    random.seed(4)
+    site, _key = make_site(db, "bao-demo")
+    make_moderator(db, "thu.nguyen", "admin")
+    editor_id = make_moderator(db, "linh.tran", "moderator")
+    editor = ModeratorIdentity(editor_id, "linh.tran", "moderator", None)
+    now = utcnow()
+    # Two weeks of traffic: mostly published by the model, some held and decided by people.
+    decided: list[tuple[str, str]] = []
+    for day in range(14, 0, -1):
+        for n in range(random.randint(18, 34)):
+            article = random.choice(list(ARTICLES))
+            title, url = ARTICLES[article]
+            status = random.choices(["published", "review", "rejected"], weights=[78, 16, 6])[0]
+            created = now - timedelta(days=day, minutes=random.randint(0, 600))
+            reason = random.choice(["toxicity", "spam", "hate_speech"])
+            scores = {
+                name: round(random.uniform(0.01, 0.3), 2) for name in ("toxicity", "hate_speech", "spam")
+            }
+            if status != "published":
+                scores[reason] = round(random.uniform(0.6, 0.99), 2)
+            comment_id = add_comment(
+                db,
+                site,
+                random.choice(EVERYDAY),
+                status=status,
+                author=f"Bạn đọc {n % 9}",
+                article=article,
+                title=title,
+                url=url,
+                created=created,
+                scores=scores,
+                reasons=(reason,) if status != "published" else (),
+            )
+            if status == "review":
+                decided.append((comment_id, random.choices(["approve", "reject"], weights=[35, 65])[0]))
+    for comment_id, action in decided:
+        with db.session() as session:
+            comment = review.decide(
+                session, editor, comment_id, action, "Xúc phạm" if action == "reject" else None
+            )
+            # A realistic wait: the demo decides everything now, a newsroom within the hour.
+            comment.decided_at = comment.scored_at + timedelta(minutes=random.randint(3, 75))
+    # Today's queue.
+    hung_history = [
+        add_comment(
+            db,
+            site,
+            "Bài viết hay, cảm ơn tác giả.",
+            status="published",
+            author="Trần Văn Hùng",
+            article="a-1001",
+            reasons=(),
+        )
+        for _ in range(3)
+    ]
+    add_comment(db, site, "Toàn bọn ăn hại.", status="rejected", author="Trần Văn Hùng", article="a-1001")
+    for minutes, (article, author, content, scores, highlight, reasons) in zip(
+        (48, 41, 35, 22, 9), HELD, strict=True
+    ):
+        title, url = ARTICLES[article]
+        add_comment(
+            db,
+            site,
+            content,
+            author=author,
+            article=article,
+            title=title,
+            url=url,
+            scores=scores,
+            highlight=highlight,
+            reasons=reasons,
+            created=now - timedelta(minutes=minutes),
+        )
+    title, url = ARTICLES["a-1002"]
+    parent = add_comment(
+        db,
+        site,
+        "Tôi ủng hộ thu phí, giờ cao điểm tắc đường quá rồi.",
+        status="published",
+        author="Lê Thu Hà",
+        article="a-1002",
+        title=title,
+        url=url,
+        reasons=(),
+    )
+    add_comment(
+        db,
+        site,
+        "Ủng hộ cái con khỉ, mày có phải đi xe máy mỗi ngày đâu mà nói.",
+        author="Phạm Quốc Bảo",
+        article="a-1002",
+        title=title,
+        url=url,
+        parent_id=parent,
+        highlight=["con khỉ", "mày"],
+        scores={"toxicity": 0.76, "hate_speech": 0.35, "spam": 0.01},
+        created=now - timedelta(minutes=5),
+    )
+    with db.session() as session:
+        session.add(Report(comment_id=hung_history[0], site_id=site.id, reason="xúc phạm"))
+        session.add(Report(comment_id=parent, site_id=site.id, reason="spam"))
+        troll = add_comment(
+            db,
+            site,
+            "Tao sẽ quay lại, cấm cũng vô ích.",
+            author="anh_hung_ban_phim",
+            reasons=("banned_author",),
+            scores={"toxicity": 0.41, "hate_speech": 0.2, "spam": 0.05},
+            created=now - timedelta(minutes=2),
+        )
+    with db.session() as session:
+        from moderation.storage.models import Comment
+
+        author = session.get(Author, session.get(Comment, troll).author_id)
+        author.status = "banned"
+
+
+def shoot(base_url: str, out: Path) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    if executable is None:
+        raise SystemExit("Chromium not found: install Debian's chromium")
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        page = browser.new_context(base_url=base_url, viewport=VIEWPORT, locale="vi-VN").new_page()
+        sign_in(page, "thu.nguyen")
+        page.goto("/dashboard/queue?order=oldest")
+        page.keyboard.press("j")
+        files.append(out / "queue.png")
+        page.screenshot(path=files[-1])
+        card = page.locator(".card", has_text="ngu như bò")
+        card.click(position={"x": 8, "y": 8})
+        page.keyboard.press("r")
+        box, popover = card.bounding_box(), card.locator(".reject-form").bounding_box()
+        bottom = max(box["y"] + box["height"], popover["y"] + popover["height"]) + 12
+        files.append(out / "card-highlighted-spans.png")
+        page.screenshot(
+            path=files[-1],
+            clip={
+                "x": box["x"] - 8,
+                "y": box["y"] - 8,
+                "width": box["width"] + 16,
+                "height": bottom - box["y"] + 8,
+            },
+        )
+        page.goto("/dashboard/admin/sites")
+        page.get_by_role("link", name="Sửa chính sách").click()
+        files.append(out / "admin-policy.png")
+        page.screenshot(path=files[-1], full_page=True)
+        page.goto("/dashboard/admin/stats?days=30")
+        files.append(out / "statistics.png")
+        page.screenshot(path=files[-1], full_page=True)
+        page.goto("/dashboard/admin/audit")
+        files.append(out / "audit-log.png")
+        page.screenshot(path=files[-1])
+        browser.close()
+    return files
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/screenshots.db"
+        upgrade(url)
+        db = Database(url)
+        seed(db)
+        db.dispose()
+        settings = Settings(env="development", database_url=url, instance_dir=Path(tmp), log_level="WARNING")
+        app = create_app(settings=settings)
+        with serve(app) as base_url:
+            for path in shoot(base_url, args.out):
+                print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+        app.extensions["moderation"].close()
+
+
+if __name__ == "__main__":
+    main()
