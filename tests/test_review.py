@@ -303,3 +303,28 @@ def test_admin_pages_need_the_admin_role(db, site, mod, boss):
     with db.session() as session:
         assert admin.update_moderator(session, boss, mod.id, active=False).active is False
         assert admin.audit_page(session, boss, page=1, per_page=10).total >= 2
+
+
+def test_an_admin_of_one_site_manages_only_accounts_of_that_site(db, site, mod):
+    from moderation.services import dashboard_support
+
+    with db.session() as session:
+        services.create_site(session, "other")
+    local_admin = identity(db, "local-admin", role="admin", sites=["demo"])
+    local_mod = identity(db, "local-mod", sites=["demo"])
+    with db.session() as session:
+        listed = {m.username for m in dashboard_support.moderators_with_sites(session, local_admin)}
+        assert listed == {"local-admin", "local-mod"}, "global and other-site accounts are not listed"
+        assert admin.update_moderator(session, local_admin, local_mod.id, active=False).active is False
+    with db.session() as session, pytest.raises(PermissionDenied):
+        admin.update_moderator(session, local_admin, mod.id, active=False)
+
+
+def test_an_account_created_by_an_admin_names_the_admin_in_the_audit_log(db, site, boss):
+    from moderation.services import dashboard_support
+
+    with db.session() as session:
+        dashboard_support.create_moderator_as(session, boss, "new-mod", PASSWORD, "moderator", [site.id])
+    with db.session() as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "moderator_created")).all()[-1]
+        assert (entry.actor, entry.moderator_id) == ("moderator:chief", boss.id)

@@ -21,8 +21,15 @@ from moderation.storage.models import MODERATOR_ROLES, Moderator, ModeratorSite,
 
 
 def create_moderator(
-    session: Session, username: str, password: str, role: str = "moderator", site_names: Sequence[str] = ()
+    session: Session,
+    username: str,
+    password: str,
+    role: str = "moderator",
+    site_names: Sequence[str] = (),
+    *,
+    created_by: ModeratorIdentity | None = None,
 ) -> Moderator:
+    """Create an account; ``created_by`` is the admin who did it (None: the command line)."""
     username = username.strip()
     errors = {}
     if not username or len(username) > 80:
@@ -43,7 +50,8 @@ def create_moderator(
         session.add(ModeratorSite(moderator_id=moderator.id, site_id=site.id))
     repo.add_audit(
         session,
-        actor="system",
+        actor=created_by.actor if created_by else "system",
+        moderator_id=created_by.id if created_by else None,
         action="moderator_created",
         details={"username": username, "role": role, "sites": list(site_names)},
     )

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from moderation.errors import NotFound, ValidationError
+from moderation.errors import NotFound, PermissionDenied, ValidationError
 from moderation.scoring.policy import Policy
 from moderation.services.accounts import ModeratorIdentity
 from moderation.services.review import require_admin
@@ -44,9 +44,11 @@ def change_policy(
     return update_site_policy(session, site.id, settings, actor=moderator.actor)
 
 
-def list_moderators(session: Session, moderator: ModeratorIdentity) -> list[Moderator]:
-    require_admin(moderator)
-    return list(session.scalars(select(Moderator).order_by(Moderator.username)))
+def manages(admin: ModeratorIdentity, account_site_ids: set[int]) -> bool:
+    """An admin of every site manages every account; one of some sites, only accounts within them."""
+    if admin.site_ids is None:
+        return True
+    return bool(account_site_ids) and account_site_ids <= set(admin.site_ids)
 
 
 def update_moderator(
@@ -61,6 +63,8 @@ def update_moderator(
     target = session.get(Moderator, moderator_id)
     if target is None:
         raise NotFound("no such moderator")
+    if not manages(moderator, set(repo.moderator_site_ids(session, target.id))):
+        raise PermissionDenied("this account covers sites you do not administer")
     if target.id == moderator.id and (active is False or (role is not None and role != "admin")):
         raise ValidationError(
             "you cannot lock yourself out", fields={"moderator": "choose another admin to do this"}

@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from moderation.errors import AuthenticationError, PermissionDenied, ValidationError
 from moderation.services.accounts import ModeratorIdentity, create_moderator
+from moderation.services.admin import manages
 from moderation.services.review import require_admin
 from moderation.storage import repositories as repo
 from moderation.storage.models import AuditEntry, Comment, Moderator, Site
@@ -112,9 +113,10 @@ def comment_excerpts(
 def moderators_with_sites(session: Session, admin: ModeratorIdentity) -> list[Moderator]:
     """Every moderator account with its sites loaded in one extra query (no N+1 on the page)."""
     require_admin(admin)
-    return list(
-        session.scalars(select(Moderator).options(selectinload(Moderator.sites)).order_by(Moderator.username))
+    accounts = session.scalars(
+        select(Moderator).options(selectinload(Moderator.sites)).order_by(Moderator.username)
     )
+    return [account for account in accounts if manages(admin, {site.id for site in account.sites})]
 
 
 def create_moderator_as(
@@ -135,12 +137,9 @@ def create_moderator_as(
             raise ValidationError("choose sites", fields={"sites": "choose at least one of your sites"})
         if any(site.id not in admin.site_ids for site in sites):
             raise PermissionDenied("you can only grant your own sites")
-    moderator = create_moderator(session, username, password, role, [site.name for site in sites])
-    # create_moderator records the CLI's "system" actor; this account was made by an admin.
-    for pending in session.new:
-        if isinstance(pending, AuditEntry) and pending.action == "moderator_created":
-            pending.actor, pending.moderator_id = admin.actor, admin.id
-    return moderator
+    return create_moderator(
+        session, username, password, role, [site.name for site in sites], created_by=admin
+    )
 
 
 def stats_site_ids(moderator: ModeratorIdentity, site_id: int | None) -> list[int] | None:
