@@ -30,9 +30,11 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     extensions.init_app(app, settings)
 
     from moderation.api import bp as api_bp
+    from moderation.api.door import init_limiter
     from moderation.dashboard.setup import init_dashboard
     from moderation.ops import bp as ops_bp
 
+    init_limiter(app, settings)
     app.register_blueprint(api_bp)
     app.register_blueprint(ops_bp)
     register_error_handlers(app)

@@ -139,17 +139,22 @@ def site() -> None:
 @click.argument("name")
 @click.option("--origin", "origins", multiple=True, help="A browser origin allowed to use the widget.")
 def site_create(name: str, origins: tuple[str, ...]) -> None:
-    """Create a site and print its API key (shown once)."""
+    """Create a site and print its API key (shown once) and its public widget key."""
     from moderation import services
 
     database = _database()
     try:
         with database.session() as session:
             created, api_key = services.create_site(session, name, origins)
-            site_name = created.name
+            site_name, widget_key, allowed = created.name, created.widget_key, list(created.origins)
     except ModerationError as exc:
         raise fail(exc) from None
-    click.echo(json.dumps({"site": site_name, "api_key": api_key}, ensure_ascii=False))
+    click.echo(
+        json.dumps(
+            {"site": site_name, "api_key": api_key, "widget_key": widget_key, "origins": allowed},
+            ensure_ascii=False,
+        )
+    )
 
 
 def _read_password(stream: TextIO) -> str:

@@ -17,6 +17,8 @@ def test_site_create_prints_the_key_once_and_stores_only_its_hash(runner, db):
     printed = json.loads(result.stdout)
     assert printed["site"] == "baolaichau"
     assert printed["api_key"].startswith("msk_")
+    assert printed["widget_key"].startswith("mwk_")
+    assert printed["origins"] == ["https://baolaichau.vn"]
     with db.session() as session:
         site = session.scalars(select(Site)).one()
         assert site.origins == ["https://baolaichau.vn"]

@@ -7,4 +7,7 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # Route modules attach their views to ``bp``.
-from moderation.api import comments, meta, moderation  # noqa: E402,F401
+from moderation.api import comments, meta, moderation, widget  # noqa: E402,F401
+from moderation.api.door import add_cors_headers  # noqa: E402
+
+bp.after_request(add_cors_headers)

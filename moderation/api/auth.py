@@ -1,14 +1,24 @@
-"""Who is calling: a site (API key) or a moderator (signed bearer token)."""
+"""Who is calling: a site's server (API key), its widget (public key + registered origin), or a
+moderator (signed bearer token)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from flask import request
 from sqlalchemy.orm import Session
 
 from moderation import services
-from moderation.errors import AuthenticationError
+from moderation.errors import AuthenticationError, PermissionDenied
 from moderation.extensions import resources
 from moderation.storage.models import Site
+
+
+@dataclass(frozen=True)
+class Caller:
+    site: Site
+    #: True for the widget in a reader's browser: per-reader limits then use the connection's address.
+    widget: bool
 
 
 def bearer_token() -> str:
@@ -19,14 +29,38 @@ def bearer_token() -> str:
     return token.strip()
 
 
+def widget_key() -> str | None:
+    return request.args.get("key") or None
+
+
 def current_site(session: Session) -> Site:
+    """The site's own server, with its secret API key (never the widget key)."""
     return services.authenticate_site(session, bearer_token())
+
+
+def widget_site(session: Session) -> Site:
+    """The widget: its public key names the site, and the page's origin must be registered for it."""
+    key = widget_key()
+    if key is None:
+        raise AuthenticationError("send the widget key as ?key=")
+    site = services.site_for_widget_key(session, key)
+    origin = request.headers.get("Origin")
+    if not origin or origin not in (site.origins or []):
+        raise PermissionDenied("this page's origin is not registered for the site")
+    return site
+
+
+def current_caller(session: Session) -> Caller:
+    """A site's server or its widget: the two callers allowed to post comments."""
+    if widget_key() is not None:
+        return Caller(widget_site(session), widget=True)
+    return Caller(current_site(session), widget=False)
 
 
 def current_moderator(session: Session) -> services.ModeratorIdentity:
     token = bearer_token()
-    if token.startswith(services.API_KEY_PREFIX):
-        raise AuthenticationError("a site API key cannot be used for moderation; sign in as a moderator")
+    if token.startswith((services.API_KEY_PREFIX, services.WIDGET_KEY_PREFIX)):
+        raise AuthenticationError("a site key cannot be used for moderation; sign in as a moderator")
     settings = resources().settings
     return services.authenticate_moderator_token(
         session, token, settings.secret_key, settings.token_ttl_seconds

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from flask import Response, jsonify, request, url_for
 
 from moderation import services
-from moderation.api import bp, schemas
-from moderation.api.auth import current_site
+from moderation.api import bp, door, schemas
+from moderation.api.auth import current_caller, current_site
+from moderation.api.door import limiter
 from moderation.api.serializers import comment_for_site, public_thread
+from moderation.api.widget import bot_trap
 from moderation.errors import AuthenticationError, QueueUnavailable
 from moderation.extensions import resources
 from moderation.scoring.policy import Policy
@@ -18,20 +21,38 @@ log = logging.getLogger(__name__)
 
 
 @bp.post("/comments")
+@limiter.limit(
+    door.ip_rate, key_func=door.reader_key, exempt_when=door.no_reader_address, scope="post-reader"
+)
+@limiter.limit(door.author_rate, key_func=door.author_key, exempt_when=door.no_author, scope="post-author")
 def submit_comment() -> tuple[Response, int, dict[str, str]]:
+    """Store the comment, then queue it; answer 202 only once it is stored.
+
+    The answer is the same for every stored comment, even one the door decided at once (a ban, a
+    repeat, a bot trap): the site or widget follows its status like any other.
+    """
     res = resources()
     with res.db.session() as session:
-        site = current_site(session)
+        caller = current_caller(session)
+        data = schemas.parse_json(request)
         submission = schemas.comment_submission(
-            schemas.parse_json(request),
-            max_content=res.settings.max_content_chars,
-            max_name=res.settings.max_name_chars,
+            data, max_content=res.settings.max_content_chars, max_name=res.settings.max_name_chars
         )
-        comment = services.submit_comment(session, site, submission)
-        comment_id = comment.id
+        trap = None
+        if caller.widget:
+            # In a browser the reader is the connection; what the page claims about itself is not trusted.
+            submission = replace(
+                submission,
+                client_ip=request.remote_addr,
+                user_agent=(request.user_agent.string or None) and request.user_agent.string[:500],
+                referrer=request.referrer[:2000] if request.referrer else None,
+            )
+            trap = bot_trap(data, caller.site.id, services.abuse_settings(session, caller.site.id))
+        comment = services.submit_comment(session, caller.site, submission, bot_trap=trap)
+        comment_id, status = comment.id, comment.status
     # Committed: from here on the comment cannot be lost. If Redis refuses it, the sweep enqueues
     # it later (enqueued_at stays NULL), so the site still gets its 202.
-    if res.queue is not None:
+    if status == "pending" and res.queue is not None:
         try:
             res.queue.push([comment_id])
             services.mark_enqueued(res.db, [comment_id])
@@ -57,12 +78,14 @@ def article_comments(article_id: str) -> Response:
     page, per_page = schemas.page_args(request.args)
     with resources().db.session() as session:
         site_name = request.args.get("site")
-        if site_name:
+        if request.args.get("key"):
+            site = current_caller(session).site
+        elif site_name:
             site = services.site_named(session, site_name)
         elif request.headers.get("Authorization"):
             site = current_site(session)
         else:
-            raise AuthenticationError("name the site with ?site=<name> or send its API key")
+            raise AuthenticationError("name the site with ?site=<name>, its widget ?key= or its API key")
         total, threads = services.published_threads(session, site, article_id, page=page, per_page=per_page)
         return jsonify(
             {

@@ -30,12 +30,16 @@ PAGE_PARAMS = [
     {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
 ]
 SITE_AUTH = [{"siteKey": []}]
+#: The site's server, or its widget from a registered origin.
+POSTING_AUTH = [{"siteKey": []}, {"widgetKey": []}]
 MODERATOR_AUTH = [{"moderatorToken": []}]
 COMMON_ERRORS = {
     "400": _error("Malformed JSON or invalid UTF-8"),
     "401": _error("Missing or wrong credentials"),
+    "403": _error("Widget key used from an origin not registered for the site"),
     "413": _error("Body too large"),
     "422": _error("Invalid fields (each named in `fields`)"),
+    "429": _error("Too many posts from this reader or author (see Retry-After)"),
     "503": _error("Storage unavailable"),
 }
 
@@ -53,6 +57,12 @@ def spec(max_content: int, max_name: int) -> dict[str, Any]:
         "components": {
             "securitySchemes": {
                 "siteKey": {"type": "http", "scheme": "bearer", "description": "The site's API key"},
+                "widgetKey": {
+                    "type": "apiKey",
+                    "in": "query",
+                    "name": "key",
+                    "description": "The site's public widget key; only from the site's registered origins",
+                },
                 "moderatorToken": {
                     "type": "http",
                     "scheme": "bearer",
@@ -161,7 +171,7 @@ def spec(max_content: int, max_name: int) -> dict[str, Any]:
             "/comments": {
                 "post": {
                     "summary": "Submit a comment; answered once it is stored",
-                    "security": SITE_AUTH,
+                    "security": POSTING_AUTH,
                     "requestBody": {"required": True, **_json({"$ref": "#/components/schemas/NewComment"})},
                     "responses": {
                         "202": {
@@ -191,10 +201,11 @@ def spec(max_content: int, max_name: int) -> dict[str, Any]:
             "/articles/{article_id}/comments": {
                 "get": {
                     "summary": "Published comments of an article, oldest first, replies nested",
-                    "security": [{}, *SITE_AUTH],
+                    "security": [{}, *POSTING_AUTH],
                     "parameters": [
                         {"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}},
                         {"name": "site", "in": "query", "schema": {"type": "string"}},
+                        {"name": "key", "in": "query", "schema": {"type": "string"}},
                         *PAGE_PARAMS,
                     ],
                     "responses": {
@@ -205,6 +216,58 @@ def spec(max_content: int, max_name: int) -> dict[str, Any]:
                         "401": COMMON_ERRORS["401"],
                         "404": _error("No such site"),
                         "422": COMMON_ERRORS["422"],
+                    },
+                }
+            },
+            "/comments/{comment_id}/status": {
+                "get": {
+                    "summary": "Only the status of a comment: the widget follows the reader's own",
+                    "security": POSTING_AUTH,
+                    "parameters": [comment_id],
+                    "responses": {
+                        "200": {
+                            "description": "Its status",
+                            **_json(
+                                {
+                                    "type": "object",
+                                    "required": ["id", "status"],
+                                    "properties": {
+                                        "id": {"type": "string"},
+                                        "status": {"enum": ["pending", "published", "review", "rejected"]},
+                                    },
+                                }
+                            ),
+                        },
+                        "401": COMMON_ERRORS["401"],
+                        "403": COMMON_ERRORS["403"],
+                        "404": _error("No such comment for this site"),
+                    },
+                }
+            },
+            "/comments/{comment_id}/reports": {
+                "post": {
+                    "summary": "A reader reports a published comment (moderators' reported queue)",
+                    "security": POSTING_AUTH,
+                    "parameters": [comment_id],
+                    "requestBody": {
+                        "required": True,
+                        **_json({"type": "object", "properties": {"reason": _text(200)}}),
+                    },
+                    "responses": {
+                        "202": {"description": "Reported"},
+                        **COMMON_ERRORS,
+                        "404": _error("No such published comment"),
+                    },
+                }
+            },
+            "/widget/config": {
+                "get": {
+                    "summary": "The widget's form settings and a signed note of when the form opened",
+                    "security": [{"widgetKey": []}],
+                    "responses": {
+                        "200": {"description": "Settings"},
+                        "401": COMMON_ERRORS["401"],
+                        "403": COMMON_ERRORS["403"],
                     },
                 }
             },

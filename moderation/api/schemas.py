@@ -199,6 +199,24 @@ def analyze_request(data: Any, *, max_content: int) -> tuple[list[Any], list[str
     return ids, texts
 
 
+def report_reason(data: Any) -> str | None:
+    fields = FieldReader(_require_object(data))
+    reason = fields.string("reason", max_chars=200)
+    if fields.errors:
+        raise ValidationError("invalid fields", fields=fields.errors)
+    return reason
+
+
+def client_ip(data: Any) -> str | None:
+    """``client.ip`` of a site server's request body, when present and valid."""
+    client = data.get("client") if isinstance(data, dict) else None
+    raw = client.get("ip") if isinstance(client, dict) else None
+    try:
+        return str(ipaddress.ip_address(raw)) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+
+
 def decision_request(data: Any) -> tuple[str, str | None]:
     fields = FieldReader(_require_object(data))
     action = fields.string("action", required=True, max_chars=20)

@@ -17,22 +17,33 @@ from moderation.services.comments import (
     find_lost_comments,
     mark_enqueued,
     published_threads,
+    report_comment,
     submit_comment,
 )
 from moderation.services.review import ACTIONS, decide, get_site_comment, moderation_queue
 from moderation.services.scoring import STATUS_BY_DECISION, AnalyzerLike, ScoringReport, score_comments
 from moderation.services.sites import (
     API_KEY_PREFIX,
+    WIDGET_KEY_PREFIX,
+    abuse_settings,
     authenticate_site,
     create_site,
+    set_origins,
+    site_for_widget_key,
     site_named,
     site_policy,
+    update_abuse_settings,
     update_site_policy,
 )
 
 __all__ = [
     "ACTIONS",
     "API_KEY_PREFIX",
+    "WIDGET_KEY_PREFIX",
+    "abuse_settings",
+    "set_origins",
+    "site_for_widget_key",
+    "update_abuse_settings",
     "STATUS_BY_DECISION",
     "AnalyzerLike",
     "CommentSubmission",
@@ -51,6 +62,7 @@ __all__ = [
     "mark_enqueued",
     "moderation_queue",
     "published_threads",
+    "report_comment",
     "score_comments",
     "site_named",
     "site_policy",

@@ -8,12 +8,12 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from moderation.errors import (
-    ValidationError,
-)
+from moderation.errors import NotFound, ValidationError
+from moderation.scoring.policy import Policy
+from moderation.services import antiabuse
 from moderation.storage import repositories as repo
 from moderation.storage.db import Database
-from moderation.storage.models import Comment, Site, utcnow
+from moderation.storage.models import Comment, Report, Site, utcnow
 from moderation.text import fold
 
 MAX_THREAD_DEPTH = 4
@@ -33,8 +33,14 @@ class CommentSubmission:
     referrer: str | None = None
 
 
-def submit_comment(session: Session, site: Site, submission: CommentSubmission) -> Comment:
-    """Store a new pending comment. The caller commits before answering the site."""
+def submit_comment(
+    session: Session, site: Site, submission: CommentSubmission, *, bot_trap: str | None = None
+) -> Comment:
+    """Store a new comment. The caller commits before answering, then enqueues it if still pending.
+
+    The door checks (bans, repeats, floods, bot traps) may decide it at once, without scoring;
+    ``bot_trap`` names the trap a widget post fell into (``honeypot``, ``too_fast``).
+    """
     article = repo.get_or_create_article(
         session, site.id, submission.article_id, submission.article_title, submission.article_url
     )
@@ -46,6 +52,7 @@ def submit_comment(session: Session, site: Site, submission: CommentSubmission) 
                 fields={"parent_id": "no comment with this id under this article"},
             )
     author = repo.get_or_create_author(session, site.id, submission.author_name, submission.author_email)
+    now = utcnow()
     comment = Comment(
         site_id=site.id,
         article_id=article.id,
@@ -57,11 +64,48 @@ def submit_comment(session: Session, site: Site, submission: CommentSubmission) 
         client_ip=submission.client_ip,
         user_agent=submission.user_agent,
         referrer=submission.referrer,
-        created_at=utcnow(),
+        created_at=now,
     )
     session.add(comment)
     session.flush()
+    policy_settings, abuse = repo.policy_row(session, site.id)
+    door = antiabuse.check_at_door(
+        session,
+        comment,
+        author,
+        Policy.from_dict(policy_settings),
+        antiabuse.AbuseSettings.from_dict(abuse),
+        now=now,
+        bot_trap=bot_trap,
+    )
+    if door.status is not None:
+        comment.status = door.status
+        comment.decided_by = "model"
+        comment.decision_reasons = door.reasons
+        comment.decided_at = now
+    session.flush()
     return comment
+
+
+MAX_REPORT_REASON = 200
+
+
+def report_comment(
+    session: Session, site: Site, comment_id: str, reason: str | None, reporter_ip: str | None
+) -> bool:
+    """A reader reports a published comment; it joins the moderators' "reported" queue.
+
+    Returns False when this reader (address) already has an open report on it: no double count.
+    """
+    comment = session.get(Comment, comment_id)
+    if comment is None or comment.site_id != site.id or comment.status != "published":
+        raise NotFound("no such published comment")
+    if reason is not None and len(reason) > MAX_REPORT_REASON:
+        raise ValidationError("reason too long", fields={"reason": f"at most {MAX_REPORT_REASON} characters"})
+    if reporter_ip and repo.open_report_from(session, comment.id, reporter_ip):
+        return False
+    session.add(Report(comment_id=comment.id, site_id=site.id, reason=reason, reporter_ip=reporter_ip))
+    return True
 
 
 def mark_enqueued(db: Database, comment_ids: Sequence[str]) -> None:

@@ -170,6 +170,30 @@ def decide_many(
     return result
 
 
+def cluster_members(session: Session, moderator: ModeratorIdentity, comment_id: str) -> list[Comment]:
+    """The comment's cluster of repeats or flood copies (the comment alone if it has none)."""
+    comment = visible_comment(session, moderator, comment_id)
+    cluster = comment.cluster_id or comment.id
+    return list(
+        session.scalars(
+            select(Comment)
+            .where(
+                Comment.site_id == comment.site_id,
+                (Comment.cluster_id == cluster) | (Comment.id == cluster),
+            )
+            .order_by(Comment.created_at, Comment.id)
+        )
+    )
+
+
+def decide_cluster(
+    session: Session, moderator: ModeratorIdentity, comment_id: str, action: str, reason: str | None
+) -> BulkResult:
+    """Decide a whole cluster in one action (one undo); members a moderator already decided stay."""
+    members = [c.id for c in cluster_members(session, moderator, comment_id) if c.decided_by != "moderator"]
+    return decide_many(session, moderator, members, action, reason)
+
+
 @dataclass
 class UndoResult:
     action: str | None = None
@@ -235,6 +259,8 @@ def undo_last(session: Session, moderator: ModeratorIdentity) -> UndoResult:
             author = session.get(Author, details["author_id"])
             if author is not None and author.status == details.get("to"):
                 author.status = details.get("from", "normal")
+                if entry.action == "ban_author":
+                    repo.delete_bans(session, details.get("bans") or [])
     repo.add_audit(
         session,
         at=now,
@@ -268,7 +294,13 @@ def set_author_status(
     previous = author.status
     author.status = status
     rejected: list[str] = []
-    if status == "banned":
+    bans: list[int] = []
+    if status != "banned":
+        repo.delete_bans(session, repo.author_ban_ids(session, author.id))
+    else:
+        # Banned at the door too: by email, else by name and address, so a new author row made
+        # from the same email or from the same name and address is held as well.
+        bans = repo.add_bans_for_author(session, author, moderator.id, reason)
         waiting = session.scalars(
             select(Comment).where(Comment.author_id == author.id, Comment.status.in_(("pending", "review")))
         ).all()
@@ -293,6 +325,7 @@ def set_author_status(
             "from": previous,
             "to": status,
             "batch": batch,
+            "bans": bans,
         },
     )
     return {"author_id": author.id, "status": status, "rejected": rejected}

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from moderation.scoring.policy import Policy, apply_policy
 from moderation.scoring.types import ModelThresholds, ScoredText, analysis_dict, decision_scores
+from moderation.services.antiabuse import AbuseSettings
 from moderation.storage import repositories as repo
 from moderation.storage.db import Database
 from moderation.storage.models import utcnow
@@ -88,6 +89,17 @@ def _decision_row(
     }
 
 
+def _standing(
+    row: repo.PendingComment, records: dict[int, tuple[int, int]], trust_after: dict[int, int]
+) -> str:
+    """An author with enough published comments and none rejected is trusted, per the site."""
+    if row.author_status != "normal":
+        return row.author_status
+    published, rejected = records.get(row.author_id, (0, 0))
+    threshold = trust_after.get(row.site_id, 0)
+    return "trusted" if threshold and published >= threshold and not rejected else "normal"
+
+
 def score_comments(
     db: Database,
     analyzer: AnalyzerLike,
@@ -100,14 +112,23 @@ def score_comments(
     with db.session() as session:
         rows = repo.pending_for_scoring(session, list(dict.fromkeys(comment_ids)))
         stored = repo.policy_settings(session, (row.site_id for row in rows))
+        abuse = repo.abuse_rows(session, (row.site_id for row in rows))
+        records = repo.author_records(
+            session, [row.author_id for row in rows if row.author_status == "normal"]
+        )
     report.skipped = len(comment_ids) - len(rows)
     if not rows:
         return report
     policies = {site_id: Policy.from_dict(stored.get(site_id)) for site_id in {row.site_id for row in rows}}
+    trust_after = {
+        site_id: AbuseSettings.from_dict(abuse.get(site_id)).auto_trust_published for site_id in policies
+    }
     scored = _score_with_fallback(analyzer, [row.content for row in rows], [row.id for row in rows], report)
     now = clock()
     decisions = [
-        _decision_row(row.id, result, policies[row.site_id], row.author_status, analyzer, now)
+        _decision_row(
+            row.id, result, policies[row.site_id], _standing(row, records, trust_after), analyzer, now
+        )
         for row, result in zip(rows, scored, strict=True)
     ]
     for decision in decisions:

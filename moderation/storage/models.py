@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -79,6 +80,8 @@ class Site(Base):
     #: First characters of the API key, to find the site before the constant-time hash compare.
     api_key_prefix: Mapped[str] = mapped_column(String(16), index=True)
     api_key_hash: Mapped[str] = mapped_column(String(64))
+    #: The public key the widget puts in pages: it can only post comments and read published ones.
+    widget_key: Mapped[str] = mapped_column(String(40), unique=True)
     origins: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -92,6 +95,8 @@ class SitePolicy(Base):
 
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Anti-abuse settings at the door (rate limits, honeypot, duplicates, floods, bans).
+    abuse: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     site: Mapped[Site] = relationship(back_populates="policy")
@@ -130,6 +135,13 @@ class Comment(Base):
         Index("ix_comments_status_enqueued", "status", "enqueued_at"),
         Index("ix_comments_site_status_score", "site_id", "status", "score_max"),
         Index("ix_comments_author_status", "author_id", "status"),
+        Index("ix_comments_site_band0", "site_id", "simhash_band0", "created_at"),
+        Index("ix_comments_site_band1", "site_id", "simhash_band1", "created_at"),
+        Index("ix_comments_site_band2", "site_id", "simhash_band2", "created_at"),
+        Index("ix_comments_site_band3", "site_id", "simhash_band3", "created_at"),
+        Index("ix_comments_site_band4", "site_id", "simhash_band4", "created_at"),
+        Index("ix_comments_site_band5", "site_id", "simhash_band5", "created_at"),
+        Index("ix_comments_site_exact", "site_id", "exact_fingerprint", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -151,6 +163,18 @@ class Comment(Base):
     score_max: Mapped[float | None] = mapped_column(Float)
     #: The content folded (lower case, no diacritics) for accent-insensitive search.
     search_text: Mapped[str | None] = mapped_column(Text)
+    #: Hash of the text reduced to its letters (folded, digits and punctuation dropped): copies.
+    exact_fingerprint: Mapped[str | None] = mapped_column(String(32))
+    #: SimHash of the folded text and its six bands: near duplicates share a band.
+    simhash: Mapped[int | None] = mapped_column(BigInteger)
+    simhash_band0: Mapped[int | None] = mapped_column(Integer)
+    simhash_band1: Mapped[int | None] = mapped_column(Integer)
+    simhash_band2: Mapped[int | None] = mapped_column(Integer)
+    simhash_band3: Mapped[int | None] = mapped_column(Integer)
+    simhash_band4: Mapped[int | None] = mapped_column(Integer)
+    simhash_band5: Mapped[int | None] = mapped_column(Integer)
+    #: The first comment of a group of near duplicates (repeats or a flood), for one-click action.
+    cluster_id: Mapped[str | None] = mapped_column(String(32), index=True)
     client_ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(500))
     referrer: Mapped[str | None] = mapped_column(String(2000))
@@ -180,6 +204,23 @@ class Report(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column()
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("moderators.id"))
+
+
+class Ban(Base):
+    """A ban at the door: comments matching it are held or rejected without scoring."""
+
+    __tablename__ = "bans"
+    __table_args__ = (UniqueConstraint("site_id", "kind", "value", name="uq_bans_site_kind_value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    #: "email", "ip" or "name_ip" (value "name|ip").
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(400))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("authors.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("moderators.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Moderator(Base):

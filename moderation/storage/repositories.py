@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,9 +15,11 @@ from moderation.storage.models import (
     Article,
     AuditEntry,
     Author,
+    Ban,
     Comment,
     Moderator,
     ModeratorSite,
+    Report,
     Site,
     SitePolicy,
 )
@@ -25,6 +27,10 @@ from moderation.storage.models import (
 
 def site_by_name(session: Session, name: str) -> Site | None:
     return session.scalar(select(Site).where(Site.name == name))
+
+
+def site_by_widget_key(session: Session, widget_key: str) -> Site | None:
+    return session.scalar(select(Site).where(Site.widget_key == widget_key))
 
 
 def sites_by_key_prefix(session: Session, prefix: str) -> Sequence[Site]:
@@ -37,6 +43,46 @@ def policy_settings(session: Session, site_ids: Iterable[int]) -> dict[int, dict
         return {}
     rows = session.execute(select(SitePolicy.site_id, SitePolicy.settings).where(SitePolicy.site_id.in_(ids)))
     return {site_id: settings or {} for site_id, settings in rows}
+
+
+def author_records(session: Session, author_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """(published, rejected) comment counts per author, in one grouped query."""
+    ids = list(set(author_ids))
+    records = dict.fromkeys(ids, (0, 0))
+    if not ids:
+        return records
+    rows = session.execute(
+        select(Comment.author_id, Comment.status, func.count())
+        .where(Comment.author_id.in_(ids), Comment.status.in_(("published", "rejected")))
+        .group_by(Comment.author_id, Comment.status)
+    )
+    for author_id, status, count in rows:
+        published, rejected = records[author_id]
+        records[author_id] = (count, rejected) if status == "published" else (published, count)
+    return records
+
+
+def abuse_rows(session: Session, site_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    ids = list(set(site_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(SitePolicy.site_id, SitePolicy.abuse).where(SitePolicy.site_id.in_(ids)))
+    return {site_id: abuse or {} for site_id, abuse in rows}
+
+
+def policy_row(session: Session, site_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A site's policy settings and anti-abuse settings (empty when never set)."""
+    row = session.get(SitePolicy, site_id)
+    return (row.settings or {}, row.abuse or {}) if row else ({}, {})
+
+
+def save_abuse_settings(session: Session, site_id: int, abuse: dict[str, Any]) -> None:
+    row = session.get(SitePolicy, site_id)
+    if row is None:
+        session.add(SitePolicy(site_id=site_id, settings={}, abuse=abuse))
+    else:
+        row.abuse = abuse
+    session.flush()
 
 
 def save_policy_settings(session: Session, site_id: int, settings: dict[str, Any]) -> None:
@@ -101,12 +147,13 @@ class PendingComment(NamedTuple):
     id: str
     site_id: int
     content: str
+    author_id: int
     author_status: str
 
 
 def pending_for_scoring(session: Session, comment_ids: Sequence[str]) -> list[PendingComment]:
     rows = session.execute(
-        select(Comment.id, Comment.site_id, Comment.content, Author.status)
+        select(Comment.id, Comment.site_id, Comment.content, Comment.author_id, Author.status)
         .join(Author, Author.id == Comment.author_id)
         .where(Comment.id.in_(list(comment_ids)), Comment.status == "pending")
     )
@@ -221,6 +268,62 @@ def set_moderator_decision(
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+def open_report_from(session: Session, comment_id: str, reporter_ip: str) -> bool:
+    return (
+        session.scalar(
+            select(Report.id)
+            .where(
+                Report.comment_id == comment_id,
+                Report.reporter_ip == reporter_ip,
+                Report.resolved_at.is_(None),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def author_ban_ids(session: Session, author_id: int) -> list[int]:
+    return list(session.scalars(select(Ban.id).where(Ban.author_id == author_id)))
+
+
+def delete_bans(session: Session, ban_ids: Sequence[int]) -> None:
+    if ban_ids:
+        session.execute(delete(Ban).where(Ban.id.in_(list(ban_ids))))
+
+
+def add_bans_for_author(session: Session, author: Author, moderator_id: int, reason: str | None) -> list[int]:
+    """Ban the author's email, or their name with the addresses of their latest comments."""
+    if author.email:
+        values = [("email", author.email.lower())]
+    else:
+        addresses = session.scalars(
+            select(Comment.client_ip)
+            .where(Comment.author_id == author.id, Comment.client_ip.is_not(None))
+            .order_by(Comment.created_at.desc())
+            .limit(5)
+        )
+        values = [("name_ip", f"{author.name.strip().lower()}|{ip}") for ip in dict.fromkeys(addresses)]
+    created = []
+    for kind, value in values:
+        existing = session.scalar(
+            select(Ban).where(Ban.site_id == author.site_id, Ban.kind == kind, Ban.value == value)
+        )
+        if existing is None:
+            ban = Ban(
+                site_id=author.site_id,
+                kind=kind,
+                value=value,
+                author_id=author.id,
+                reason=reason,
+                created_by=moderator_id,
+            )
+            session.add(ban)
+            session.flush()
+            created.append(ban.id)
+    return created
 
 
 def add_audit(session: Session, **values: Any) -> AuditEntry:

@@ -1,0 +1,157 @@
+"""The API's door: CORS for a site's registered origins, and rate limits per reader and author.
+
+Limits are the site's own (``AbuseSettings``), counted in Redis by Flask-Limiter so every web
+process shares them. A site's server posting for thousands of readers is not one reader: its
+limits use the reader's ``client.ip`` and the author; the widget's use the connection's address.
+If Redis is down, limits are skipped rather than refusing comments (``swallow_errors``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from flask import Flask, Response, g, request
+from flask_limiter import Limiter
+
+from moderation import services
+from moderation.errors import ModerationError
+from moderation.extensions import resources
+from moderation.services.antiabuse import AbuseSettings
+from moderation.settings import Settings
+
+CACHE_SECONDS = 30.0
+
+limiter = Limiter(
+    key_func=lambda: request.remote_addr or "unknown",
+    headers_enabled=True,
+    swallow_errors=True,
+    strategy="moving-window",
+)
+
+
+def init_limiter(app: Flask, settings: Settings) -> None:
+    app.config["RATELIMIT_STORAGE_URI"] = settings.redis_url or "memory://"
+    app.config["RATELIMIT_KEY_PREFIX"] = "moderation-limits"
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    limiter.init_app(app)
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    id: int
+    origins: tuple[str, ...]
+    abuse: AbuseSettings
+    widget: bool
+
+
+_cache: dict[tuple[str, str], tuple[float, SiteInfo]] = {}
+_cache_lock = threading.Lock()
+
+
+def _lookup(kind: str, value: str) -> SiteInfo | None:
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get((kind, value))
+    if hit and hit[0] > now:
+        return hit[1]
+    try:
+        with resources().db.session() as session:
+            if kind == "widget":
+                site = services.site_for_widget_key(session, value)
+            elif kind == "name":
+                site = services.site_named(session, value)
+            else:
+                site = services.authenticate_site(session, value)
+            info = SiteInfo(
+                id=site.id,
+                origins=tuple(site.origins or ()),
+                abuse=services.abuse_settings(session, site.id),
+                widget=kind == "widget",
+            )
+    except ModerationError:
+        return None  # the view itself answers with the right error
+    with _cache_lock:
+        if len(_cache) > 10_000:
+            _cache.clear()
+        _cache[(kind, value)] = (now + CACHE_SECONDS, info)
+    return info
+
+
+def request_site() -> SiteInfo | None:
+    """The site this request speaks for, from its widget key, API key or ``?site=``; cached."""
+    if "door_site" not in g:
+        info = None
+        if key := request.args.get("key"):
+            info = _lookup("widget", key)
+        elif (header := request.headers.get("Authorization", "")).lower().startswith("bearer "):
+            token = header[7:].strip()
+            if token.startswith(services.API_KEY_PREFIX):
+                info = _lookup("api", token)
+        elif name := request.args.get("site"):
+            info = _lookup("name", name)
+        g.door_site = info
+    return g.door_site
+
+
+def _body() -> dict:
+    data = request.get_json(silent=True) if request.is_json else None
+    return data if isinstance(data, dict) else {}
+
+
+def reader_address() -> str:
+    """The reader's address: the connection for the widget, ``client.ip`` for a site's server."""
+    info = request_site()
+    if info is None:
+        return ""
+    if info.widget:
+        return request.remote_addr or ""
+    client = _body().get("client")
+    ip = client.get("ip") if isinstance(client, dict) else None
+    return ip if isinstance(ip, str) else ""
+
+
+def reader_key() -> str:
+    info = request_site()
+    return f"{info.id if info else '-'}:{reader_address()}"
+
+
+def author_key() -> str:
+    info = request_site()
+    author = _body().get("author")
+    author = author if isinstance(author, dict) else {}
+    who = author.get("email") or author.get("name") or ""
+    return f"{info.id if info else '-'}:{str(who).strip().lower()}"
+
+
+def ip_rate() -> str:
+    info = request_site()
+    return info.abuse.ip_rate if info else AbuseSettings.ip_rate
+
+
+def author_rate() -> str:
+    info = request_site()
+    return info.abuse.author_rate if info else AbuseSettings.author_rate
+
+
+def no_reader_address() -> bool:
+    return request_site() is None or not reader_address()
+
+
+def no_author() -> bool:
+    return request_site() is None or author_key().endswith(":")
+
+
+def add_cors_headers(response: Response) -> Response:
+    """Let a registered origin's pages read the answer; nothing for anyone else."""
+    origin = request.headers.get("Origin")
+    info = request_site() if origin else None
+    if origin and info is not None and origin in info.origins:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Expose-Headers"] = "Location, Retry-After"
+        response.headers["Access-Control-Max-Age"] = "600"
+    response.vary.add("Origin")
+    return response

@@ -1,0 +1,65 @@
+"""Fingerprints for repeated and near-duplicate comments (pure).
+
+Two of them: an exact hash of the text reduced to its letters (copies with other digits, emoji or
+punctuation), and a 64-bit SimHash of its words and word pairs, folded (without accents or case),
+so that a word added or dropped moves it by a few bits while unrelated comments differ by 20 or
+more. The SimHash is cut into six bands; fingerprints within 5 bits always share one band exactly
+(and most within 10 do), so candidates come from an index and the distance confirms them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from moderation.text import fold
+
+BAND_WIDTHS = (11, 11, 11, 11, 10, 10)
+#: SimHash distance at or under which two comments count as near duplicates.
+NEAR_DISTANCE = 10
+_MASK64 = (1 << 64) - 1
+
+
+def _words(text: str) -> list[str]:
+    return "".join(ch if ch.isalnum() else " " for ch in fold(text)).split()
+
+
+def exact_fingerprint(text: str) -> str:
+    letters = "".join(ch for ch in fold(text) if ch.isalpha())
+    return hashlib.blake2b(letters.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def simhash64(text: str) -> int:
+    words = _words(text)
+    features = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    weights = [0] * 64
+    for feature in features:
+        digest = int.from_bytes(hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest(), "big")
+        for bit in range(64):
+            weights[bit] += 1 if digest >> bit & 1 else -1
+    value = 0
+    for bit, weight in enumerate(weights):
+        if weight > 0:
+            value |= 1 << bit
+    return value
+
+
+def bands(value: int) -> tuple[int, ...]:
+    out, shift = [], 0
+    for width in BAND_WIDTHS:
+        out.append((value >> shift) & ((1 << width) - 1))
+        shift += width
+    return tuple(out)
+
+
+def to_signed(value: int) -> int:
+    """Store an unsigned 64-bit value in a signed BIGINT column."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def distance(a: int, b: int) -> int:
+    return ((a ^ b) & _MASK64).bit_count()
+
+
+def significant(text: str, min_words: int = 4) -> bool:
+    """Short replies ("hay quá", "đúng") repeat naturally across readers: not evidence of a flood."""
+    return len(_words(text)) >= min_words
