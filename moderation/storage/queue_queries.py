@@ -45,6 +45,8 @@ class QueueFilter:
     author_id: int | None = None
     #: Searched accent-insensitively: "khong" finds "không".
     text: str | None = None
+    #: A cluster of repeats or flood copies (its first comment's id).
+    cluster: str | None = None
 
 
 def _like_escape(value: str) -> str:
@@ -93,6 +95,8 @@ def filtered(site_ids: Sequence[int] | None, f: QueueFilter) -> Select:
         query = query.join(Author, Author.id == Comment.author_id).where(
             func.lower(Author.name).like(pattern, escape="\\")
         )
+    if f.cluster:
+        query = query.where((Comment.cluster_id == f.cluster) | (Comment.id == f.cluster))
     if f.text and f.text.strip():
         query = query.where(Comment.search_text.like(f"%{_like_escape(fold(f.text.strip()))}%", escape="\\"))
     return query
@@ -169,6 +173,36 @@ def author_histories(session: Session, author_ids: Sequence[int]) -> dict[int, A
         )
         for author_id, by_status in counts.items()
     }
+
+
+def cluster_sizes(session: Session, cluster_ids: Sequence[str]) -> dict[str, int]:
+    """How many comments each cluster holds (its first comment included)."""
+    ids = [c for c in set(cluster_ids) if c]
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Comment.cluster_id, func.count())
+        .where(Comment.cluster_id.in_(ids))
+        .group_by(Comment.cluster_id)
+    )
+    return {cluster: count + 1 for cluster, count in rows}
+
+
+def open_report_reasons(session: Session, comment_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The reasons readers gave in their open reports, per comment."""
+    if not comment_ids:
+        return {}
+    reasons: dict[str, list[str]] = {}
+    rows = session.execute(
+        select(Report.comment_id, Report.reason)
+        .where(
+            Report.comment_id.in_(list(comment_ids)), Report.resolved_at.is_(None), Report.reason.is_not(None)
+        )
+        .order_by(Report.created_at)
+    )
+    for comment_id, reason in rows:
+        reasons.setdefault(comment_id, []).append(reason)
+    return reasons
 
 
 def open_report_counts(session: Session, comment_ids: Sequence[str]) -> dict[str, int]:
