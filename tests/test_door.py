@@ -189,6 +189,10 @@ def test_many_senders_posting_the_same_text_are_held_as_a_flood_in_one_cluster(a
     assert [c.status for c in statuses[:2]] == ["pending", "pending"]
     assert all(c.status == "review" and c.decision_reasons == ["flood"] for c in statuses[2:])
     assert {c.cluster_id for c in statuses} == {ids[0]}
+    with db.session() as session:
+        from moderation.storage.queue_queries import cluster_sizes
+
+        assert cluster_sizes(session, [ids[0]]) == {ids[0]: 4}
     short = [
         widget_post(app, client, site, ip=f"198.51.100.{60 + i}", name=f"R{i}", content="Hay quá!")
         for i in range(4)

@@ -176,7 +176,7 @@ def author_histories(session: Session, author_ids: Sequence[int]) -> dict[int, A
 
 
 def cluster_sizes(session: Session, cluster_ids: Sequence[str]) -> dict[str, int]:
-    """How many comments each cluster holds (its first comment included)."""
+    """How many comments each cluster holds (its first comment carries the cluster id too)."""
     ids = [c for c in set(cluster_ids) if c]
     if not ids:
         return {}
@@ -185,7 +185,7 @@ def cluster_sizes(session: Session, cluster_ids: Sequence[str]) -> dict[str, int
         .where(Comment.cluster_id.in_(ids))
         .group_by(Comment.cluster_id)
     )
-    return {cluster: count + 1 for cluster, count in rows}
+    return dict(rows.all())
 
 
 def open_report_reasons(session: Session, comment_ids: Sequence[str]) -> dict[str, list[str]]:
