@@ -27,16 +27,21 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Flask-Limiter logs each breach with its key, which holds a reader's address: personal data.
+    logging.getLogger("flask-limiter").setLevel(logging.WARNING)
     extensions.init_app(app, settings)
 
     from moderation.api import bp as api_bp
     from moderation.api.door import init_limiter
     from moderation.dashboard.setup import init_dashboard
     from moderation.ops import bp as ops_bp
+    from moderation.widget import bp as widget_bp
 
     init_limiter(app, settings)
     app.register_blueprint(api_bp)
     app.register_blueprint(ops_bp)
+    # The widget's script and stylesheet, and the demo article page (``/demo``, per settings).
+    app.register_blueprint(widget_bp)
     register_error_handlers(app)
     # The moderators' pages: sign-in, CSRF (the API exempt), languages, the blueprint itself.
     init_dashboard(app, settings)

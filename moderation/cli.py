@@ -124,6 +124,17 @@ def sweep() -> None:
         context.close()
 
 
+@main.command()
+@click.option("--days", type=click.IntRange(0), help="Override MODERATION_RETENTION_DAYS for this run.")
+def retention(days: int | None) -> None:
+    """Erase readers' addresses and user agents older than the retention period (workers do it hourly)."""
+    from moderation.services.privacy import erase_old_personal_data
+
+    settings = load_settings()
+    report = erase_old_personal_data(_database(), settings.retention_days if days is None else days)
+    click.echo(json.dumps({"comments": report.comments, "reports": report.reports}))
+
+
 def _database() -> Any:
     from moderation.storage.db import Database
 

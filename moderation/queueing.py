@@ -145,4 +145,8 @@ class ScoringQueue:
         return int(self.connection.llen(PENDING_KEY))
 
     def acquire_sweep_lock(self, seconds: float) -> bool:
-        return bool(self.connection.set(SWEEP_LOCK_KEY, "1", nx=True, px=max(1, int(seconds * 1000))))
+        return self.acquire_lock(SWEEP_LOCK_KEY, seconds)
+
+    def acquire_lock(self, key: str, seconds: float) -> bool:
+        """A lock that simply expires: periodic jobs run at most once per period across workers."""
+        return bool(self.connection.set(key, "1", nx=True, px=max(1, int(seconds * 1000))))

@@ -85,10 +85,15 @@ class Settings:
     sweep_grace_seconds: float = 10.0
     sweep_stale_seconds: float = 300.0
     token_ttl_seconds: int = 12 * 3600
+    #: Readers' addresses and user agents are erased after this many days (0 keeps them).
+    retention_days: int = 90
     #: A dashboard sign-in lasts this long, however active the moderator is.
     session_hours: float = 8.0
     #: Send the dashboard's session cookie over HTTPS only; ``None`` means "in production".
     session_cookie_secure: bool | None = None
+    #: Serve the demo article page at ``/demo`` (and let ``moderation up`` prepare its site);
+    #: ``None`` means "outside production".
+    demo: bool | None = None
     model_dir: Path = DEFAULT_MODEL_DIR
     log_level: str = "INFO"
 
@@ -99,6 +104,10 @@ class Settings:
     @property
     def secure_cookies(self) -> bool:
         return self.is_production if self.session_cookie_secure is None else self.session_cookie_secure
+
+    @property
+    def demo_enabled(self) -> bool:
+        return not self.is_production if self.demo is None else self.demo
 
     @property
     def is_sqlite(self) -> bool:
@@ -158,6 +167,7 @@ class Settings:
             "max_body_bytes": ("MODERATION_MAX_BODY_BYTES", 1024),
             "max_analyze_bytes": ("MODERATION_MAX_ANALYZE_BYTES", 1024),
             "token_ttl_seconds": ("MODERATION_TOKEN_TTL", 60),
+            "retention_days": ("MODERATION_RETENTION_DAYS", 0),
         }
         for attr, (name, minimum) in ints.items():
             raw = get(name)
@@ -178,6 +188,9 @@ class Settings:
         raw = get("MODERATION_SESSION_COOKIE_SECURE")
         if raw is not None:
             values["session_cookie_secure"] = parse_bool("MODERATION_SESSION_COOKIE_SECURE", raw)
+        raw = get("MODERATION_DEMO")
+        if raw is not None:
+            values["demo"] = parse_bool("MODERATION_DEMO", raw)
         if values["log_level"] not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingsError(
                 f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {values['log_level']!r}"

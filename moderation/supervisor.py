@@ -197,6 +197,9 @@ def web_argv(settings: Settings) -> list[str]:
         str(settings.web_processes),
         "--access-logfile",
         "-",
+        # No client address, user agent or referrer: access logs must not hold readers' personal data.
+        "--access-logformat",
+        '%(t)s "%(r)s" %(s)s %(b)s %(M)sms',
         "--graceful-timeout",
         "10",
         "moderation.app:create_app()",
@@ -207,6 +210,22 @@ def worker_argv(index: int) -> list[str]:
     return [sys.executable, "-m", "moderation", "worker", "--name", f"worker-{os.getpid()}-{index}"]
 
 
+def prepare_demo(settings: Settings) -> None:
+    """Make sure the demo site exists with this server's own origins, so ``/demo`` works at once.
+
+    Idempotent: every start adds only what is missing (an origin for a new port, say).
+    """
+    from moderation.services.widget_support import ensure_demo_site, loopback_origins
+    from moderation.storage.db import Database
+
+    database = Database(settings.database_url)
+    try:
+        with database.session() as session:
+            ensure_demo_site(session, loopback_origins(settings.port, settings.host))
+    finally:
+        database.dispose()
+
+
 def run_up(settings: Settings) -> int:
     from moderation.scoring import verify_artifact
     from moderation.storage.migrate import upgrade
@@ -215,6 +234,8 @@ def run_up(settings: Settings) -> int:
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
     print(f"moderation up: database {settings.database_url.split('@')[-1]}: migrating", file=sys.stderr)
     upgrade(settings.database_url)
+    if settings.demo_enabled:
+        prepare_demo(settings)
     supervisor = Supervisor()
     try:
         if settings.redis_url is None:
@@ -238,6 +259,8 @@ def run_up(settings: Settings) -> int:
                 f"{settings.workers} worker(s)); Ctrl-C stops everything",
                 file=sys.stderr,
             )
+            if settings.demo_enabled:
+                print(f"moderation up: try the comment widget on {base}/demo", file=sys.stderr)
     except BaseException:
         supervisor.stop_all()
         raise

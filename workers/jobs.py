@@ -11,6 +11,7 @@ from rq import get_current_job
 from moderation import services
 from moderation.errors import QueueUnavailable, StorageUnavailable
 from moderation.metrics import record_scoring
+from moderation.services import privacy
 from workers.context import WorkerContext, get_context
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,19 @@ def drain_pending() -> dict[str, Any]:
             totals["by_status"][status] = totals["by_status"].get(status, 0) + count
     log.info("job %s: %s", job_id, totals)
     return totals
+
+
+def erase_old_personal_data(context: WorkerContext | None = None) -> dict[str, int]:
+    """The retention job: erase readers' addresses and user agents past the retention period."""
+    context = context or get_context()
+    try:
+        report = privacy.erase_old_personal_data(context.db, context.settings.retention_days)
+    except StorageUnavailable as exc:
+        log.warning("retention skipped: %s", exc)
+        return {"comments": 0, "reports": 0}
+    if report.comments or report.reports:
+        log.info("retention: erased addresses of %d comments and %d reports", report.comments, report.reports)
+    return {"comments": report.comments, "reports": report.reports}
 
 
 def sweep(context: WorkerContext | None = None) -> dict[str, int]:

@@ -12,10 +12,14 @@ from workers import jobs
 from workers.context import WorkerContext, set_context
 
 log = logging.getLogger(__name__)
+RETENTION_LOCK = "moderation:retention-lock"
+#: The retention job runs at most this often across all workers.
+RETENTION_EVERY_SECONDS = 3600
 
 
 class Sweeper(threading.Thread):
-    """Runs ``jobs.sweep`` every interval; a Redis lock keeps one sweep at a time across workers."""
+    """Runs ``jobs.sweep`` every interval and the retention job hourly; Redis locks keep one of each
+    at a time across workers."""
 
     def __init__(self, context: WorkerContext) -> None:
         super().__init__(name="sweeper", daemon=True)
@@ -28,8 +32,10 @@ class Sweeper(threading.Thread):
             try:
                 if self.context.queue.acquire_sweep_lock(interval * 0.9):
                     jobs.sweep(self.context)
+                if self.context.queue.acquire_lock(RETENTION_LOCK, RETENTION_EVERY_SECONDS):
+                    jobs.erase_old_personal_data(self.context)
             except Exception:
-                log.exception("sweep failed; will retry in %.0fs", interval)
+                log.exception("periodic job failed; will retry in %.0fs", interval)
 
     def stop(self) -> None:
         self.stopped.set()
