@@ -10,11 +10,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from moderation.errors import (
-    AlreadyExists,
-    AuthenticationError,
-    ValidationError,
-)
+from moderation.errors import AlreadyExists, AuthenticationError, PermissionDenied, ValidationError
 from moderation.services.sites import site_named
 from moderation.storage import repositories as repo
 from moderation.storage.models import MODERATOR_ROLES, Moderator, ModeratorSite, utcnow
@@ -62,14 +58,51 @@ def _token_serializer(secret_key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt="moderator-api-token")
 
 
+#: Consecutive failed sign-ins that lock an account, and for how long.
+MAX_FAILED_SIGN_INS = 5
+LOCK_MINUTES = 15
+_DUMMY_HASH = generate_password_hash("not-a-real-password-for-timing")
+
+
+def verify_credentials(session: Session, username: str, password: str) -> Moderator:
+    """Check a moderator's password, counting failures and locking the account after too many.
+
+    A hash is checked even for unknown usernames so timing does not tell which exist. Failures are
+    committed before the error is raised, so a rolled-back request still counts. A locked account
+    says so only to someone who knows its password.
+    """
+    moderator = repo.moderator_by_username(session, username.strip())
+    correct = check_password_hash(moderator.password_hash if moderator else _DUMMY_HASH, password)
+    if moderator is None:
+        raise AuthenticationError("wrong username or password")
+    now = utcnow()
+    locked = moderator.locked_until is not None and moderator.locked_until > now
+    if locked and correct:
+        minutes = max(1, int((moderator.locked_until - now).total_seconds() // 60) + 1)
+        raise AuthenticationError(
+            f"too many failed sign-ins: this account is locked for {minutes} more minutes"
+        )
+    if locked or not correct:
+        if not locked:
+            moderator.failed_logins = (moderator.failed_logins or 0) + 1
+            if moderator.failed_logins >= MAX_FAILED_SIGN_INS:
+                moderator.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+                moderator.failed_logins = 0
+                repo.add_audit(
+                    session, actor="system", action="account_locked", details={"username": moderator.username}
+                )
+        session.commit()
+        raise AuthenticationError("wrong username or password")
+    if not moderator.active:
+        raise PermissionDenied("this account is deactivated")
+    moderator.failed_logins, moderator.locked_until = 0, None
+    return moderator
+
+
 def issue_moderator_token(
     session: Session, username: str, password: str, secret_key: str, ttl_seconds: int
 ) -> tuple[str, datetime]:
-    moderator = repo.moderator_by_username(session, username)
-    # Check a hash even for unknown users so timing does not reveal which usernames exist.
-    stored = moderator.password_hash if moderator else generate_password_hash("not-a-real-password")
-    if not check_password_hash(stored, password) or moderator is None or not moderator.active:
-        raise AuthenticationError("wrong username or password")
+    moderator = verify_credentials(session, username, password)
     # The token embeds a fingerprint of the password hash: changing the password revokes it.
     payload = {"m": moderator.id, "p": moderator.password_hash[-16:]}
     token = _token_serializer(secret_key).dumps(payload)

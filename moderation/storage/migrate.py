@@ -21,14 +21,25 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+class MigrationIntegrityError(RuntimeError):
+    """A migration left rows pointing at rows that no longer exist."""
+
+
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at ``url`` to ``revision``, creating the SQLite file if needed."""
-    engine = make_engine(url)
+    engine = make_engine(url, sqlite_foreign_keys=False)
     try:
         with engine.begin() as connection:
             config = alembic_config(url)
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+            if engine.dialect.name == "sqlite":
+                # Foreign keys were off while tables were rebuilt: check that every reference holds.
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise MigrationIntegrityError(
+                        f"migration broke {len(broken)} references, e.g. {broken[0]}"
+                    )
     finally:
         engine.dispose()
 

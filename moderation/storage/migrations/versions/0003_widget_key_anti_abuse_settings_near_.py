@@ -64,6 +64,15 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_comments_site_band3", ["site_id", "simhash_band3", "created_at"], unique=False
         )
+        batch_op.create_index(
+            "ix_comments_site_band4", ["site_id", "simhash_band4", "created_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_comments_site_band5", ["site_id", "simhash_band5", "created_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_comments_site_exact", ["site_id", "exact_fingerprint", "created_at"], unique=False
+        )
 
     with op.batch_alter_table("site_policies", schema=None) as batch_op:
         batch_op.add_column(sa.Column("abuse", sa.JSON(), nullable=True))
