@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from flask import Flask, Response, g, request
 from flask_limiter import Limiter
+from werkzeug.exceptions import HTTPException
 
 from moderation import services
 from moderation.errors import ModerationError
@@ -96,7 +97,11 @@ def request_site() -> SiteInfo | None:
 
 
 def _body() -> dict:
-    data = request.get_json(silent=True) if request.is_json else None
+    """The JSON body if it parses; anything else (too large, not JSON) is for the view to refuse."""
+    try:
+        data = request.get_json(silent=True) if request.is_json else None
+    except HTTPException:
+        return {}
     return data if isinstance(data, dict) else {}
 
 

@@ -334,8 +334,10 @@ def spec(max_content: int, max_name: int) -> dict[str, Any]:
                     "responses": {
                         "200": {"description": "A token and when it expires"},
                         "400": COMMON_ERRORS["400"],
-                        "401": COMMON_ERRORS["401"],
+                        "401": _error("Wrong username or password, or the account is locked"),
+                        "403": _error("The account is deactivated"),
                         "422": COMMON_ERRORS["422"],
+                        "429": _error("Too many sign-in attempts from this address (see Retry-After)"),
                     },
                 }
             },
