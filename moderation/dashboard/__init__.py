@@ -18,4 +18,11 @@ bp = Blueprint(
 )
 
 # View modules attach their routes to ``bp`` (the same pattern as the API blueprint).
-from moderation.dashboard import auth, errors, security, views_admin, views_queue  # noqa: E402,F401
+from moderation.dashboard import (  # noqa: E402,F401
+    auth,
+    errors,
+    security,
+    views_admin,
+    views_queue,
+    views_sites,
+)

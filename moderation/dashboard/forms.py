@@ -126,6 +126,7 @@ def parse_queue_args(args: Mapping[str, str], site_ids: set[int]) -> QueueReques
         until=until,
         author=text("author", 80),
         text=text("q"),
+        cluster=text("cluster", 64),
     )
     return QueueRequest(filter=queue_filter, page=page, per_page=per_page, errors=errors)
 
@@ -204,4 +205,38 @@ def policy_form_values(policy: Policy) -> dict[str, str]:
     values["suspect_words"] = "\n".join(policy.suspect_words)
     for rule, action in policy.rule_actions.items():
         values[f"rule_actions.{rule}"] = action
+    return values
+
+
+#: The anti-abuse form's number fields and how each is typed (the service checks their ranges).
+ABUSE_NUMBERS: dict[str, type] = {
+    "min_seconds": float,
+    "duplicate_window_minutes": int,
+    "flood_window_minutes": int,
+    "flood_senders": int,
+    "auto_trust_published": int,
+}
+
+
+def abuse_settings_form(form: Mapping[str, str]) -> tuple[dict[str, Any], list[str], dict[str, str]]:
+    """The anti-abuse settings and the origins (one per line) of the widget form, and typing errors."""
+    errors: dict[str, str] = {}
+    data: dict[str, Any] = {
+        "ip_rate": (form.get("ip_rate") or "").strip(),
+        "author_rate": (form.get("author_rate") or "").strip(),
+        "honeypot": form.get("honeypot") == "on",
+    }
+    for name, kind in ABUSE_NUMBERS.items():
+        raw = (form.get(name) or "").strip()
+        try:
+            data[name] = kind(_float(raw)) if kind is float else int(raw)
+        except ValueError:
+            errors[name] = str(_l("a whole number") if kind is int else _l("a number"))
+    return data, _words(form.get("origins")), errors
+
+
+def abuse_form_values(settings: Any, origins: list[str]) -> dict[str, str]:
+    """The widget form's fields for stored settings (the inverse of ``abuse_settings_form``)."""
+    values = {name: f"{getattr(settings, name):g}" for name in ABUSE_NUMBERS}
+    values.update(ip_rate=settings.ip_rate, author_rate=settings.author_rate, origins="\n".join(origins))
     return values

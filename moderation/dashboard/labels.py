@@ -5,6 +5,8 @@ Codes stay codes in the database; only what a person reads goes through here.
 
 from __future__ import annotations
 
+import re
+
 from flask import g, has_request_context
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -47,7 +49,9 @@ REASONS = {
     "suspect_word": _l("Suspect word"),
     "banned_author": _l("Banned author"),
     "duplicate": _l("Duplicate comment"),
-    "flood": _l("Posting too fast"),
+    "flood": _l("Same text from many senders (flood)"),
+    "honeypot": _l("Bot trap: the hidden field was filled"),
+    "too_fast": _l("Sent too soon after opening the form"),
     "premoderation": _l("Pre-moderation of every comment"),
     "scoring_error": _l("Could not be scored"),
 }
@@ -75,6 +79,8 @@ AUDIT_ACTIONS = {
     "moderator_created": _l("Created a moderator"),
     "moderator_changed": _l("Changed a moderator"),
     "site_created": _l("Created a site"),
+    "abuse_settings_changed": _l("Changed the anti-abuse settings"),
+    "origins_changed": _l("Changed the registered origins"),
 }
 OUTCOMES = {
     "published": _l("Published"),
@@ -129,6 +135,26 @@ def field_message(message: str) -> str:
     if message.startswith(("one of", "must be one of", "unknown")):
         return str(_l("not one of the choices"))
     return label(FIELD_MESSAGES, message)
+
+
+_NUMBER_RANGE = re.compile(r"^a number from (\S+) to (\S+)$")
+_BAD_ORIGIN = re.compile(r"^(.*) is not like https://example\.vn$")
+_MAX_ORIGINS = re.compile(r"^at most (\d+)$")
+
+
+def abuse_field_message(message: str) -> str:
+    """The anti-abuse and origin validation messages of the services, translated."""
+    if match := _NUMBER_RANGE.match(message):
+        return str(_l("a number from %(low)s to %(high)s", low=match.group(1), high=match.group(2)))
+    if match := _BAD_ORIGIN.match(message):
+        return str(_l("%(value)s is not an origin like https://example.vn", value=match.group(1)))
+    if match := _MAX_ORIGINS.match(message):
+        return str(_l("at most %(num)s origins", num=match.group(1)))
+    if message == 'a limit like "5/minute;30/hour"':
+        return str(_l('a limit like "5/minute;30/hour"'))
+    if message == "must be true or false":
+        return str(_l("must be true or false"))
+    return field_message(message)
 
 
 def stored_reject_reason(code: str) -> str | None:

@@ -125,6 +125,11 @@ class Card:
     parent_author: str | None
     parent_on_page: bool
     children: list[str] = field(default_factory=list)
+    #: The cluster of repeats or flood copies the comment belongs to, and its size (two or more).
+    cluster_id: str | None = None
+    cluster_size: int = 0
+    #: What readers wrote when they reported it (open reports only).
+    report_reasons: list[str] = field(default_factory=list)
 
 
 def _bars(comment: Comment, reasons: Sequence[str]) -> list[Bar]:
@@ -229,18 +234,22 @@ def threaded(items: Sequence[Comment]) -> list[tuple[Comment, int]]:
     return ordered
 
 
-def cards_for(page: QueuePage) -> list[Card]:
+def cards_for(page: QueuePage, extras: support.CardExtras | None = None) -> list[Card]:
     on_page = {c.id for c in page.items}
-    return [
-        build_card(
+    cards = []
+    for comment, depth in threaded(page.items):
+        card = build_card(
             comment,
             depth,
             page.histories.get(comment.author_id),
             page.reports.get(comment.id, 0),
             comment.parent_id in on_page,
         )
-        for comment, depth in threaded(page.items)
-    ]
+        if extras is not None:
+            card.cluster_id, card.cluster_size = extras.clusters.get(comment.id, (None, 0))
+            card.report_reasons = extras.report_reasons.get(comment.id, [])
+        cards.append(card)
+    return cards
 
 
 def local_time(value: datetime | None, fmt: str = "%H:%M %d/%m/%Y") -> str:

@@ -37,6 +37,7 @@ STATE_KEYS = (
     "until",
     "author",
     "q",
+    "cluster",
     "page",
     "per_page",
 )
@@ -71,7 +72,7 @@ def _render_queue(messages: list[Message], *, fragment: bool, status: int = 200)
             "q": parsed,
             "f": parsed.filter,
             "page": page,
-            "cards": presenters.cards_for(page),
+            "cards": presenters.cards_for(page, support.card_extras(session, page.items)),
             "sites": sites,
             "last_page": last_page,
             "messages": messages,
@@ -175,6 +176,27 @@ def decide_bulk() -> BaseResponse | tuple[str, int]:
             )
         )
     return _respond(messages, status=200 if done else 409)
+
+
+@bp.post("/comments/<comment_id>/cluster")
+def reject_cluster(comment_id: str) -> BaseResponse | tuple[str, int]:
+    """Reject a comment's whole cluster of repeats or flood copies: one action, one undo."""
+    try:
+        reason = reject_reason(request.form, prefix="cluster_")
+        with resources().db.session() as session:
+            result = review.decide_cluster(session, identity(), comment_id, "reject", reason)
+    except ValidationError as exc:
+        return _respond([Message("error", _invalid_text(exc))], status=422)
+    done = len(result.decided)
+    messages = []
+    if done:
+        text = ngettext(
+            "%(num)d comment of the cluster rejected.", "%(num)d comments of the cluster rejected.", done
+        )
+        messages.append(Message("success", text, undo=True))
+    else:
+        messages.append(Message("info", _("Every comment of this cluster was already decided.")))
+    return _respond(messages)
 
 
 @bp.post("/undo")

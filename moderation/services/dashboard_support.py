@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -18,6 +18,7 @@ from moderation.errors import AuthenticationError, PermissionDenied, ValidationE
 from moderation.services.accounts import ModeratorIdentity, create_moderator
 from moderation.services.admin import manages
 from moderation.services.review import require_admin
+from moderation.storage import queue_queries as queries
 from moderation.storage import repositories as repo
 from moderation.storage.models import AuditEntry, Comment, Moderator, Site
 
@@ -149,3 +150,32 @@ def stats_site_ids(moderator: ModeratorIdentity, site_id: int | None) -> list[in
     if moderator.site_ids is not None and site_id not in moderator.site_ids:
         raise PermissionDenied("not one of your sites")
     return [site_id]
+
+
+@dataclass(frozen=True)
+class CardExtras:
+    """What cards show beside the queue page: clusters of repeats and readers' report reasons."""
+
+    #: Comment id -> (cluster id, comments in the cluster), for comments in a cluster of two or more.
+    clusters: dict[str, tuple[str, int]]
+    #: Comment id -> the reasons readers gave in their open reports.
+    report_reasons: dict[str, list[str]]
+
+
+def card_extras(session: Session, comments: Sequence[Comment]) -> CardExtras:
+    """Cluster sizes and report reasons for one page of cards, in two queries whatever it holds."""
+    cluster_of = {c.id: c.cluster_id for c in comments if c.cluster_id}
+    # Queried even for no cluster at all, so a page costs the same number of queries every time.
+    sizes: dict[str, int] = dict(
+        session.execute(
+            select(Comment.cluster_id, func.count())
+            .where(Comment.cluster_id.in_(sorted(set(cluster_of.values()))))
+            .group_by(Comment.cluster_id)
+        ).all()
+    )
+    clusters = {
+        comment_id: (cluster, sizes[cluster])
+        for comment_id, cluster in cluster_of.items()
+        if sizes.get(cluster, 0) > 1
+    }
+    return CardExtras(clusters, queries.open_report_reasons(session, [c.id for c in comments]))

@@ -9,10 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from moderation.services.sites import create_site, normalize_origins, set_origins
+from moderation.errors import ValidationError
+from moderation.services.accounts import ModeratorIdentity
+from moderation.services.admin import admin_site
+from moderation.services.antiabuse import AbuseSettings
+from moderation.services.sites import (
+    abuse_settings,
+    create_site,
+    normalize_origins,
+    set_origins,
+    update_abuse_settings,
+)
 from moderation.storage import repositories as repo
 
 DEMO_SITE = "demo-article"
@@ -57,3 +68,34 @@ def widget_site_named(session: Session, name: str) -> WidgetSite | None:
     if site is None:
         return None
     return WidgetSite(site.name, site.widget_key, tuple(site.origins or ()))
+
+
+def update_widget_settings(
+    session: Session,
+    moderator: ModeratorIdentity,
+    site_id: int,
+    abuse: dict[str, Any],
+    origins: Sequence[str],
+) -> tuple[AbuseSettings, list[str]]:
+    """An admin saves a site's anti-abuse settings and registered origins together, or neither.
+
+    Every invalid field is reported at once; only what changed is saved and audited.
+    """
+    site = admin_site(session, moderator, site_id)
+    errors: dict[str, str] = {}
+    settings = cleaned = None
+    try:
+        settings = AbuseSettings.from_dict(abuse)
+    except ValidationError as exc:
+        errors.update(exc.fields)
+    try:
+        cleaned = normalize_origins(origins)
+    except ValidationError as exc:
+        errors.update(exc.fields)
+    if errors or settings is None or cleaned is None:
+        raise ValidationError("invalid widget settings", fields=errors)
+    if settings != abuse_settings(session, site.id):
+        update_abuse_settings(session, site.id, settings.to_dict(), actor=moderator.actor)
+    if cleaned != list(site.origins or []):
+        set_origins(session, site, cleaned, actor=moderator.actor)
+    return settings, cleaned

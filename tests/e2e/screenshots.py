@@ -1,10 +1,11 @@
-"""Regenerate the dashboard screenshots under docs/screenshots/ (PNG), from realistic demo data.
+"""Regenerate the dashboard and widget screenshots under docs/screenshots/ (PNG), from realistic demo data.
 
     .venv/bin/python -m tests.e2e.screenshots [--out docs/screenshots]
 
 Builds a throw-away SQLite database, fills it with a newsroom's day (held, reported, replies,
 a banned author, two weeks of history for the statistics), serves the app from a thread and
-photographs the main pages in Debian's headless Chromium at a laptop's size.
+photographs the main pages in Debian's headless Chromium at a laptop's size; then the demo
+article page with the comment widget (a laptop and a phone) and a site's anti-abuse page.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from moderation.storage.db import Database
 from moderation.storage.migrate import upgrade
 from moderation.storage.models import Author, Report, utcnow
 from tests.e2e.helpers import sign_in
-from tests.e2e.seed import add_comment, make_moderator, make_site
+from tests.e2e.seed import DEMO_ARTICLE, add_comment, demo_site, make_moderator, make_site
 from tests.e2e.server import CHROMIUM_ARGS, VIEWPORT, chromium_path, serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -214,6 +215,81 @@ def seed(db: Database) -> None:
         author.status = "banned"
 
 
+DEMO_THREAD = [
+    (
+        "Nguyễn Văn Thắng",
+        "Mô hình khu dân cư kiểu mẫu ở khu 5 rất đáng học tập. Mong các xã khác trong huyện nhân rộng.",
+        None,
+    ),
+    ("Lò Thị Mai", "Đúng vậy, bà con Phìn Hồ chăn nuôi đại gia súc cũng đã khá lên nhiều.", 0),
+    (
+        "Hoàng Minh Đức",
+        "Cảm ơn tác giả. Hai năm tổ chức 1.275 hội nghị là con số rất ấn tượng với một huyện vùng cao.",
+        None,
+    ),
+]
+OWN_COMMENT = "Tôi ở thị trấn Sìn Hồ, thấy đường sá và điện chiếu sáng đã tốt hơn nhiều so với trước."
+
+
+def seed_demo(db: Database, base_url: str) -> None:
+    """The demo article's site (registered for this server, as ``moderation up`` does) and a thread."""
+    site = demo_site(db, base_url)
+    now = utcnow()
+    ids: list[str] = []
+    for minutes, (author, content, parent) in zip((95, 80, 40), DEMO_THREAD, strict=True):
+        ids.append(
+            add_comment(
+                db,
+                site,
+                content,
+                status="published",
+                reasons=(),
+                author=author,
+                article=DEMO_ARTICLE,
+                created=now - timedelta(minutes=minutes),
+                parent_id=ids[parent] if parent is not None else None,
+            )
+        )
+
+
+def shoot_widget(browser, base_url: str, out: Path) -> list[Path]:
+    """The demo page on a laptop (the article, then the comments with the reader's own waiting)
+    and on a phone, then the anti-abuse page of a site."""
+    files = []
+    page = browser.new_context(base_url=base_url, viewport=VIEWPORT, locale="vi-VN").new_page()
+    page.goto("/demo")
+    files.append(out / "demo-article.png")
+    page.screenshot(path=files[-1])
+    form = page.locator("#binh-luan form.mw-form").last
+    form.get_by_label("Họ và tên").fill("Vàng A Sình")
+    form.get_by_label("Nội dung bình luận").fill(OWN_COMMENT)
+    form.get_by_role("button", name="Gửi bình luận").click()
+    page.locator(".mw-mine .mw-badge").wait_for()
+    page.locator(".mw-comment", has_text="Hoàng Minh Đức").locator(".mw-report-btn").click()
+    files.append(out / "widget-desktop.png")
+    page.locator("#binh-luan").screenshot(path=files[-1])
+    phone = browser.new_context(
+        base_url=base_url,
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="vi-VN",
+    ).new_page()
+    phone.goto("/demo")
+    phone.locator("#binh-luan .mw-comment").first.wait_for()
+    phone.locator("#binh-luan .mw-title").scroll_into_view_if_needed()
+    phone.evaluate("document.querySelector('#binh-luan').scrollIntoView()")
+    files.append(out / "widget-phone.png")
+    phone.screenshot(path=files[-1])
+    sign_in(page, "thu.nguyen")
+    page.goto("/dashboard/admin/sites")
+    page.locator("tr", has_text="bao-demo").get_by_role("link", name="Tiện ích & chống lạm dụng").click()
+    files.append(out / "admin-widget.png")
+    page.screenshot(path=files[-1], full_page=True)
+    return files
+
+
 def shoot(base_url: str, out: Path) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
@@ -246,7 +322,7 @@ def shoot(base_url: str, out: Path) -> list[Path]:
             },
         )
         page.goto("/dashboard/admin/sites")
-        page.get_by_role("link", name="Sửa chính sách").click()
+        page.locator("tr", has_text="bao-demo").get_by_role("link", name="Sửa chính sách").click()
         files.append(out / "admin-policy.png")
         page.screenshot(path=files[-1], full_page=True)
         page.goto("/dashboard/admin/stats?days=30")
@@ -255,6 +331,7 @@ def shoot(base_url: str, out: Path) -> list[Path]:
         page.goto("/dashboard/admin/audit")
         files.append(out / "audit-log.png")
         page.screenshot(path=files[-1])
+        files.extend(shoot_widget(browser, base_url, out))
         browser.close()
     return files
 
@@ -274,6 +351,9 @@ def main(argv: list[str] | None = None) -> None:
         settings = Settings(env="development", database_url=url, instance_dir=Path(tmp), log_level="WARNING")
         app = create_app(settings=settings)
         with serve(app) as base_url:
+            demo_db = Database(url)
+            seed_demo(demo_db, base_url)
+            demo_db.dispose()
             for path in shoot(base_url, args.out):
                 print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
         app.extensions["moderation"].close()

@@ -118,3 +118,22 @@ def add_comment(
         if created is not None:
             comment.created_at = created
         return comment.id
+
+
+DEMO_ARTICLE = "tao-dong-luc-thi-dua-sin-ho"
+
+
+def demo_site(db: Database, base_url: str, **abuse: Any) -> Site:
+    """The demo article's site, registered for the server at ``base_url`` as ``moderation up`` does;
+    ``abuse`` overrides its anti-abuse settings (e.g. a shorter ``min_seconds`` for quick tests)."""
+    from urllib.parse import urlsplit
+
+    from moderation.services.widget_support import ensure_demo_site, loopback_origins
+
+    with db.session() as session:
+        ensure_demo_site(session, loopback_origins(urlsplit(base_url).port or 80))
+        site = services.site_named(session, "demo-article")
+        if abuse:
+            current = services.abuse_settings(session, site.id).to_dict()
+            services.update_abuse_settings(session, site.id, {**current, **abuse}, actor="test")
+        return site
