@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from moderation import extensions
 from moderation.api.errors import register_error_handlers
@@ -29,11 +30,16 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Flask-Limiter logs each breach with its key, which holds a reader's address: personal data.
     logging.getLogger("flask-limiter").setLevel(logging.WARNING)
+    if settings.proxy_hops:
+        # Behind a reverse proxy the connection is the proxy's: take the reader's address (for
+        # per-reader limits) from the trusted hops' X-Forwarded-* headers.
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     extensions.init_app(app, settings)
 
     from moderation.api import bp as api_bp
-    from moderation.api.door import init_limiter
     from moderation.dashboard.setup import init_dashboard
+    from moderation.limits import init_limiter
     from moderation.ops import bp as ops_bp
     from moderation.widget import bp as widget_bp
 

@@ -42,6 +42,16 @@ class AuthenticationError(ModerationError):
     code = "unauthorized"
 
 
+class AccountLocked(AuthenticationError):
+    """Too many failed sign-ins: the account is locked for a while."""
+
+    code = "account_locked"
+
+    def __init__(self, minutes: int) -> None:
+        super().__init__(f"too many failed sign-ins: this account is locked for {minutes} more minutes")
+        self.minutes = minutes
+
+
 class PermissionDenied(ModerationError):
     """The credentials are valid but do not allow this action."""
 

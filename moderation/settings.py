@@ -85,6 +85,8 @@ class Settings:
     sweep_grace_seconds: float = 10.0
     sweep_stale_seconds: float = 300.0
     token_ttl_seconds: int = 12 * 3600
+    #: Reverse proxies in front of the web server whose X-Forwarded-For/-Proto/-Host to trust.
+    proxy_hops: int = 0
     #: Readers' addresses and user agents are erased after this many days (0 keeps them).
     retention_days: int = 90
     #: A dashboard sign-in lasts this long, however active the moderator is.
@@ -168,6 +170,7 @@ class Settings:
             "max_analyze_bytes": ("MODERATION_MAX_ANALYZE_BYTES", 1024),
             "token_ttl_seconds": ("MODERATION_TOKEN_TTL", 60),
             "retention_days": ("MODERATION_RETENTION_DAYS", 0),
+            "proxy_hops": ("MODERATION_PROXY_HOPS", 0),
         }
         for attr, (name, minimum) in ints.items():
             raw = get(name)

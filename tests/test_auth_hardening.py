@@ -122,3 +122,19 @@ def test_production_refuses_to_start_without_a_real_secret(tmp_path):
         )
         assert result.returncode != 0, command
         assert "SECRET_KEY must be set" in result.stderr, result.stderr
+
+
+def test_the_dashboard_sign_in_shares_the_lockout_and_is_throttled(app, db, moderator):
+    from tests.e2e.helpers import client_sign_in
+
+    client = app.test_client()
+    for attempt in range(MAX_FAILED_SIGN_INS):
+        client.environ_base["REMOTE_ADDR"] = f"198.51.100.{attempt}"
+        assert client_sign_in(client, "linh", "wrong password").status_code == 401
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.99"
+    locked = client_sign_in(client, "linh", PASSWORD)
+    assert locked.status_code == 401
+    assert "tài khoản bị khóa" in locked.get_data(as_text=True)
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.250"
+    codes = [client_sign_in(client, "nobody", f"guess {i}").status_code for i in range(12)]
+    assert codes[-1] == 429 and codes[:10] == [401] * 10

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from moderation import services
 from moderation.api.widget import form_token
 from moderation.services import review
-from moderation.storage.models import Ban, Comment, Report
+from moderation.storage.models import Ban, Comment, Report, Site
 from moderation.storage.queue_queries import QueueFilter
 
 ORIGIN = "https://baolaichau.vn"
@@ -24,7 +24,9 @@ def site(db):
         return {"id": created.id, "widget_key": created.widget_key, "api_key": api_key}
 
 
-def widget_post(app, http, site, *, ip="198.51.100.7", origin=ORIGIN, opened_ago=10.0, **fields):
+def widget_post(
+    app, http, site, *, ip="198.51.100.7", origin=ORIGIN, opened_ago=10.0, headers_extra=None, **fields
+):
     with app.app_context():
         token = form_token(site["id"], time.time() - opened_ago)
     body = {
@@ -36,6 +38,7 @@ def widget_post(app, http, site, *, ip="198.51.100.7", origin=ORIGIN, opened_ago
         **fields,
     }
     headers = {"Origin": origin} if origin else {}
+    headers.update(headers_extra or {})
     return http.post(
         f"/api/v1/comments?key={site['widget_key']}",
         json=body,
@@ -318,3 +321,28 @@ def test_trusted_authors_get_a_lighter_review(client, db, site, run_workers):
     run_workers()
     assert stored(db, trusted.get_json()["id"]).status == "published"
     assert stored(db, newcomer.get_json()["id"]).status == "review"
+
+
+def test_a_same_origin_page_is_recognised_by_sec_fetch_site(client, db, site):
+    """Browsers send no Origin on same-origin GETs; Sec-Fetch-Site (not settable by pages) stands in."""
+    with db.session() as session:
+        stored = session.get(Site, site["id"])
+        services.set_origins(session, stored, [*stored.origins, "http://localhost"], actor="t")
+    url = f"/api/v1/widget/config?key={site['widget_key']}"
+    assert client.get(url, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
+    assert client.get(url, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
+    assert client.get(url).status_code == 403
+
+
+def test_behind_a_trusted_proxy_the_reader_is_the_forwarded_address(app, db, site):
+    from moderation.app import create_app
+
+    settings = app.extensions["moderation"].settings.with_overrides(proxy_hops=1)
+    proxied = create_app(settings=settings)
+    client = proxied.test_client()
+    response = widget_post(
+        proxied, client, site, ip="10.0.0.1", headers_extra={"X-Forwarded-For": "198.51.100.123"}
+    )
+    assert response.status_code == 202
+    assert stored(db, response.get_json()["id"]).client_ip == "198.51.100.123"
+    proxied.extensions["moderation"].close()

@@ -44,10 +44,23 @@ def widget_site(session: Session) -> Site:
     if key is None:
         raise AuthenticationError("send the widget key as ?key=")
     site = services.site_for_widget_key(session, key)
-    origin = request.headers.get("Origin")
-    if not origin or origin not in (site.origins or []):
+    if page_origin() not in (site.origins or []):
         raise PermissionDenied("this page's origin is not registered for the site")
     return site
+
+
+def page_origin() -> str | None:
+    """The origin of the page that made the request, as the browser vouches for it.
+
+    Browsers send ``Origin`` on cross-origin requests and POSTs, but not on a same-origin GET; for
+    that one, ``Sec-Fetch-Site: same-origin`` (which no page can set) says the page is our own.
+    """
+    origin = request.headers.get("Origin")
+    if origin:
+        return origin
+    if request.headers.get("Sec-Fetch-Site") == "same-origin":
+        return request.host_url.rstrip("/")
+    return None
 
 
 def current_caller(session: Session) -> Caller:

@@ -10,11 +10,11 @@ from flask import Response, jsonify, request, url_for
 from moderation import services
 from moderation.api import bp, door, schemas
 from moderation.api.auth import current_caller, current_site
-from moderation.api.door import limiter
 from moderation.api.serializers import comment_for_site, public_thread
 from moderation.api.widget import bot_trap
 from moderation.errors import AuthenticationError, QueueUnavailable
 from moderation.extensions import resources
+from moderation.limits import limiter
 from moderation.scoring.policy import Policy
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """The API's door: CORS for a site's registered origins, and rate limits per reader and author.
 
-Limits are the site's own (``AbuseSettings``), counted in Redis by Flask-Limiter so every web
-process shares them. A site's server posting for thousands of readers is not one reader: its
+Limits are the site's own (``AbuseSettings``), counted in Redis by Flask-Limiter (``moderation.limits``)
+so every web process shares them. A site's server posting for thousands of readers is not one reader: its
 limits use the reader's ``client.ip`` and the author; the widget's use the connection's address.
 If Redis is down, limits are skipped rather than refusing comments (``swallow_errors``).
 """
@@ -12,31 +12,15 @@ import threading
 import time
 from dataclasses import dataclass
 
-from flask import Flask, Response, g, request
-from flask_limiter import Limiter
+from flask import Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from moderation import services
 from moderation.errors import ModerationError
 from moderation.extensions import resources
 from moderation.services.antiabuse import AbuseSettings
-from moderation.settings import Settings
 
 CACHE_SECONDS = 30.0
-
-limiter = Limiter(
-    key_func=lambda: request.remote_addr or "unknown",
-    headers_enabled=True,
-    swallow_errors=True,
-    strategy="moving-window",
-)
-
-
-def init_limiter(app: Flask, settings: Settings) -> None:
-    app.config["RATELIMIT_STORAGE_URI"] = settings.redis_url or "memory://"
-    app.config["RATELIMIT_KEY_PREFIX"] = "moderation-limits"
-    app.config["RATELIMIT_HEADERS_ENABLED"] = True
-    limiter.init_app(app)
 
 
 @dataclass(frozen=True)

@@ -7,18 +7,15 @@ from flask import Response, jsonify, request
 from moderation import services
 from moderation.api import bp, schemas
 from moderation.api.auth import current_moderator
-from moderation.api.door import limiter
 from moderation.api.serializers import comment_for_moderator, iso
 from moderation.errors import ValidationError
 from moderation.extensions import resources
+from moderation.limits import SIGN_IN_RATE, limiter, remote_address
 from moderation.storage.models import COMMENT_STATUSES
-
-#: Password guesses per address; the account itself locks after repeated failures too.
-SIGN_IN_RATE = "10/minute;50/hour"
 
 
 @bp.post("/moderation/token")
-@limiter.limit(SIGN_IN_RATE, key_func=lambda: request.remote_addr or "unknown", scope="sign-in")
+@limiter.limit(SIGN_IN_RATE, key_func=remote_address, scope="sign-in")
 def issue_token() -> Response:
     res = resources()
     username, password = schemas.login_request(schemas.parse_json(request))

@@ -12,8 +12,9 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from moderation import services
 from moderation.api import bp, schemas
 from moderation.api.auth import current_caller, widget_site
-from moderation.api.door import limiter, reader_key
+from moderation.api.door import reader_key
 from moderation.extensions import resources
+from moderation.limits import limiter
 from moderation.services.antiabuse import AbuseSettings
 
 REPORT_RATE = "10/hour"

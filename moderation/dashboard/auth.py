@@ -19,8 +19,9 @@ from moderation.dashboard import bp
 from moderation.dashboard.forms import LoginForm
 from moderation.dashboard.i18n import LANGUAGES
 from moderation.dashboard.web import is_htmx, safe_next
-from moderation.errors import AuthenticationError, PermissionDenied
+from moderation.errors import AccountLocked, AuthenticationError, PermissionDenied
 from moderation.extensions import resources
+from moderation.limits import SIGN_IN_RATE, limiter, remote_address
 from moderation.services import dashboard_support as support
 from moderation.services.accounts import ModeratorIdentity
 
@@ -91,6 +92,7 @@ def require_sign_in() -> BaseResponse | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(SIGN_IN_RATE, methods=["POST"], key_func=remote_address, scope="sign-in")
 def login() -> BaseResponse | str | tuple[str, int]:
     target = safe_next(request.args.get("next")) or url_for("dashboard.queue")
     if current_user.is_authenticated:
@@ -103,8 +105,17 @@ def login() -> BaseResponse | str | tuple[str, int]:
                 identity, fingerprint = support.authenticate(
                     db_session, form.username.data or "", form.password.data or ""
                 )
+        except AccountLocked as exc:
+            form.form_errors.append(
+                _(
+                    "Too many failed sign-ins: this account is locked for %(minutes)s more minutes.",
+                    minutes=exc.minutes,
+                )
+            )
+            status = 401
         except AuthenticationError:
-            log.info("dashboard sign-in refused for %r from %s", form.username.data, request.remote_addr)
+            # The username only: readers' and moderators' addresses stay out of the logs.
+            log.info("dashboard sign-in refused for %r", form.username.data)
             form.form_errors.append(_("Wrong username or password."))
             status = 401
         except PermissionDenied:

@@ -10,7 +10,13 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from moderation.errors import AlreadyExists, AuthenticationError, PermissionDenied, ValidationError
+from moderation.errors import (
+    AccountLocked,
+    AlreadyExists,
+    AuthenticationError,
+    PermissionDenied,
+    ValidationError,
+)
 from moderation.services.sites import site_named
 from moderation.storage import repositories as repo
 from moderation.storage.models import MODERATOR_ROLES, Moderator, ModeratorSite, utcnow
@@ -79,9 +85,7 @@ def verify_credentials(session: Session, username: str, password: str) -> Modera
     locked = moderator.locked_until is not None and moderator.locked_until > now
     if locked and correct:
         minutes = max(1, int((moderator.locked_until - now).total_seconds() // 60) + 1)
-        raise AuthenticationError(
-            f"too many failed sign-ins: this account is locked for {minutes} more minutes"
-        )
+        raise AccountLocked(minutes)
     if locked or not correct:
         if not locked:
             moderator.failed_logins = (moderator.failed_logins or 0) + 1

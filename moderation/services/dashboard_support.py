@@ -12,10 +12,10 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
-from moderation.errors import AuthenticationError, PermissionDenied, ValidationError
-from moderation.services.accounts import ModeratorIdentity, create_moderator
+from moderation.errors import PermissionDenied, ValidationError
+from moderation.services.accounts import ModeratorIdentity, create_moderator, verify_credentials
 from moderation.services.admin import manages
 from moderation.services.review import require_admin
 from moderation.storage import queue_queries as queries
@@ -42,15 +42,10 @@ def _identity(session: Session, moderator: Moderator) -> ModeratorIdentity:
 def authenticate(session: Session, username: str, password: str) -> tuple[ModeratorIdentity, str]:
     """Check a password sign-in; returns the identity and the session fingerprint.
 
-    A hash is checked even for unknown usernames so timing does not tell which exist. A correct
-    password on a deactivated account is refused with its own error, so the person knows why.
+    The same check as the API's tokens (``accounts.verify_credentials``): failures counted, the
+    account locked after too many, timing that does not tell which usernames exist.
     """
-    moderator = repo.moderator_by_username(session, username.strip())
-    stored = moderator.password_hash if moderator else _DUMMY_HASH
-    if not check_password_hash(stored, password) or moderator is None:
-        raise AuthenticationError("wrong username or password")
-    if not moderator.active:
-        raise PermissionDenied("this account is deactivated")
+    moderator = verify_credentials(session, username, password)
     return _identity(session, moderator), fingerprint(moderator)
 
 
