@@ -73,6 +73,8 @@ class Settings:
     host: str = "127.0.0.1"
     workers: int = 1
     web_processes: int = 2
+    #: Threads per web process (gunicorn's gthread worker): overlap database and Redis waits.
+    web_threads: int = 4
     queue_name: str = "moderation"
     batch_size: int = 256
     max_drainers: int = 8
@@ -163,6 +165,7 @@ class Settings:
             "port": ("PORT", 1),
             "workers": ("MODERATION_WORKERS", 1),
             "web_processes": ("MODERATION_WEB_PROCESSES", 1),
+            "web_threads": ("MODERATION_WEB_THREADS", 1),
             "batch_size": ("MODERATION_BATCH_SIZE", 1),
             "max_drainers": ("MODERATION_MAX_DRAINERS", 1),
             "job_timeout": ("MODERATION_JOB_TIMEOUT", 10),

@@ -195,6 +195,10 @@ def web_argv(settings: Settings) -> list[str]:
         f"{settings.host}:{settings.port}",
         "--workers",
         str(settings.web_processes),
+        "--worker-class",
+        "gthread" if settings.web_threads > 1 else "sync",
+        "--threads",
+        str(settings.web_threads),
         "--access-logfile",
         "-",
         # No client address, user agent or referrer: access logs must not hold readers' personal data.

@@ -103,8 +103,12 @@ def _empty_tables(db: Database) -> None:
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
+    from moderation.services import site_cache
+
     database = Database(database_url)
     _empty_tables(database)
+    # Emptied tables reuse ids: a site cached by an earlier test must not stand in for a new one.
+    site_cache.invalidate()
     yield database
     database.dispose()
 

@@ -11,12 +11,13 @@ from sqlalchemy.orm import Session
 from moderation import services
 from moderation.errors import AuthenticationError, PermissionDenied
 from moderation.extensions import resources
-from moderation.storage.models import Site
+from moderation.services import site_cache
+from moderation.services.site_cache import SiteContext
 
 
 @dataclass(frozen=True)
 class Caller:
-    site: Site
+    site: SiteContext
     #: True for the widget in a reader's browser: per-reader limits then use the connection's address.
     widget: bool
 
@@ -33,18 +34,21 @@ def widget_key() -> str | None:
     return request.args.get("key") or None
 
 
-def current_site(session: Session) -> Site:
+def current_site(session: Session) -> SiteContext:
     """The site's own server, with its secret API key (never the widget key)."""
-    return services.authenticate_site(session, bearer_token())
+    token = bearer_token()
+    if not token.startswith(services.API_KEY_PREFIX):
+        raise AuthenticationError("invalid API key")
+    return site_cache.context_for_key(session, "api", token)
 
 
-def widget_site(session: Session) -> Site:
+def widget_site(session: Session) -> SiteContext:
     """The widget: its public key names the site, and the page's origin must be registered for it."""
     key = widget_key()
     if key is None:
         raise AuthenticationError("send the widget key as ?key=")
-    site = services.site_for_widget_key(session, key)
-    if page_origin() not in (site.origins or []):
+    site = site_cache.context_for_key(session, "widget", key)
+    if page_origin() not in site.origins:
         raise PermissionDenied("this page's origin is not registered for the site")
     return site
 

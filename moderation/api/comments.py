@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import replace
 
@@ -12,7 +13,7 @@ from moderation.api import bp, door, schemas
 from moderation.api.auth import current_caller, current_site
 from moderation.api.serializers import comment_for_site, public_thread
 from moderation.api.widget import bot_trap
-from moderation.errors import AuthenticationError, QueueUnavailable
+from moderation.errors import AuthenticationError, QueueUnavailable, StorageUnavailable
 from moderation.extensions import resources
 from moderation.limits import limiter
 from moderation.scoring.policy import Policy
@@ -47,19 +48,23 @@ def submit_comment() -> tuple[Response, int, dict[str, str]]:
                 user_agent=(request.user_agent.string or None) and request.user_agent.string[:500],
                 referrer=request.referrer[:2000] if request.referrer else None,
             )
-            trap = bot_trap(data, caller.site.id, services.abuse_settings(session, caller.site.id))
-        comment = services.submit_comment(session, caller.site, submission, bot_trap=trap)
+            trap = bot_trap(data, caller.site.id, caller.site.abuse)
+        comment = services.submit_comment(
+            session, caller.site, submission, bot_trap=trap, will_enqueue=res.queue is not None
+        )
         comment_id, status = comment.id, comment.status
-    # Committed: from here on the comment cannot be lost. If Redis refuses it, the sweep enqueues
-    # it later (enqueued_at stays NULL), so the site still gets its 202.
+    # Committed: from here on the comment cannot be lost. If Redis refuses it, the enqueue recorded
+    # with it is taken back so the sweep enqueues it soon; the site still gets its 202.
     if status == "pending" and res.queue is not None:
         try:
             res.queue.push([comment_id])
-            services.mark_enqueued(res.db, [comment_id])
         except QueueUnavailable:
             log.warning(
                 "comment %s stored but not enqueued: Redis unavailable; the sweep will retry", comment_id
             )
+            # If even that fails, it stays recorded as enqueued: the sweep's stale rule finds it later.
+            with contextlib.suppress(StorageUnavailable):
+                services.unmark_enqueued(res.db, [comment_id])
     location = url_for("api.get_comment", comment_id=comment_id)
     return jsonify({"id": comment_id, "status": "pending"}), 202, {"Location": location}
 
@@ -103,8 +108,7 @@ def analyze() -> Response:
     # A batch of 1,000 comments is far larger than one comment: this route has its own body limit.
     request.max_content_length = res.settings.max_analyze_bytes
     with res.db.session() as session:
-        site = current_site(session)
-        policy: Policy = services.site_policy(session, site.id)
+        policy: Policy = current_site(session).policy
     ids, texts = schemas.analyze_request(
         schemas.parse_json(request), max_content=res.settings.max_content_chars
     )

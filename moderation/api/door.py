@@ -8,8 +8,6 @@ If Redis is down, limits are skipped rather than refusing comments (``swallow_er
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 
 from flask import Response, g, request
@@ -18,65 +16,50 @@ from werkzeug.exceptions import HTTPException
 from moderation import services
 from moderation.errors import ModerationError
 from moderation.extensions import resources
+from moderation.services import site_cache
 from moderation.services.antiabuse import AbuseSettings
-
-CACHE_SECONDS = 30.0
+from moderation.services.site_cache import SiteContext
 
 
 @dataclass(frozen=True)
-class SiteInfo:
-    id: int
-    origins: tuple[str, ...]
-    abuse: AbuseSettings
+class DoorSite:
+    site: SiteContext
     widget: bool
 
+    @property
+    def id(self) -> int:
+        return self.site.id
 
-_cache: dict[tuple[str, str], tuple[float, SiteInfo]] = {}
-_cache_lock = threading.Lock()
+    @property
+    def abuse(self) -> AbuseSettings:
+        return self.site.abuse
 
-
-def _lookup(kind: str, value: str) -> SiteInfo | None:
-    now = time.monotonic()
-    with _cache_lock:
-        hit = _cache.get((kind, value))
-    if hit and hit[0] > now:
-        return hit[1]
-    try:
-        with resources().db.session() as session:
-            if kind == "widget":
-                site = services.site_for_widget_key(session, value)
-            elif kind == "name":
-                site = services.site_named(session, value)
-            else:
-                site = services.authenticate_site(session, value)
-            info = SiteInfo(
-                id=site.id,
-                origins=tuple(site.origins or ()),
-                abuse=services.abuse_settings(session, site.id),
-                widget=kind == "widget",
-            )
-    except ModerationError:
-        return None  # the view itself answers with the right error
-    with _cache_lock:
-        if len(_cache) > 10_000:
-            _cache.clear()
-        _cache[(kind, value)] = (now + CACHE_SECONDS, info)
-    return info
+    @property
+    def origins(self) -> tuple[str, ...]:
+        return self.site.origins
 
 
-def request_site() -> SiteInfo | None:
+def request_site() -> DoorSite | None:
     """The site this request speaks for, from its widget key, API key or ``?site=``; cached."""
     if "door_site" not in g:
-        info = None
+        found = None
         if key := request.args.get("key"):
-            info = _lookup("widget", key)
+            kind, value = "widget", key
         elif (header := request.headers.get("Authorization", "")).lower().startswith("bearer "):
-            token = header[7:].strip()
-            if token.startswith(services.API_KEY_PREFIX):
-                info = _lookup("api", token)
+            kind, value = "api", header[7:].strip()
         elif name := request.args.get("site"):
-            info = _lookup("name", name)
-        g.door_site = info
+            kind, value = "name", name
+        else:
+            kind, value = "", ""
+        if kind and (kind != "api" or value.startswith(services.API_KEY_PREFIX)):
+            try:
+                with resources().db.session() as session:
+                    found = DoorSite(
+                        site_cache.context_for_key(session, kind, value), widget=kind == "widget"
+                    )
+            except ModerationError:
+                found = None  # the view itself answers with the right error
+        g.door_site = found
     return g.door_site
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from moderation import errors
+from moderation.limits import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,8 @@ def register_error_handlers(app: Flask) -> None:
         if status == 413:
             message = "request body too large"
         response = error_response(status, code, message)
+        if status == 429:
+            response.headers["Retry-After"] = str(retry_after_seconds())
         if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
             response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
         return response

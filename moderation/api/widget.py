@@ -53,7 +53,7 @@ def widget_config() -> Response:
     res = resources()
     with res.db.session() as session:
         site = widget_site(session)
-        settings = services.abuse_settings(session, site.id)
+        settings = site.abuse
         return jsonify(
             {
                 "site": site.name,

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from moderation import errors
 from moderation.dashboard import bp
 from moderation.dashboard.web import is_htmx
+from moderation.limits import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +83,12 @@ def http_error(exc: HTTPException) -> Response:
         404: _("Not found"),
         405: _("Not allowed"),
         413: _("Too large"),
+        429: _("Too many attempts"),
     }
-    return _page(status, titles.get(status, _("Error")), _("Go back to the queue and try again."))
+    response = _page(status, titles.get(status, _("Error")), _("Go back to the queue and try again."))
+    if status == 429:
+        response.headers["Retry-After"] = str(retry_after_seconds())
+    return response
 
 
 @bp.errorhandler(Exception)

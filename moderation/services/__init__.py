@@ -19,6 +19,7 @@ from moderation.services.comments import (
     published_threads,
     report_comment,
     submit_comment,
+    unmark_enqueued,
 )
 from moderation.services.review import ACTIONS, decide, get_site_comment, moderation_queue
 from moderation.services.scoring import STATUS_BY_DECISION, AnalyzerLike, ScoringReport, score_comments
@@ -67,5 +68,6 @@ __all__ = [
     "site_named",
     "site_policy",
     "submit_comment",
+    "unmark_enqueued",
     "update_site_policy",
 ]

@@ -156,13 +156,16 @@ def check_at_door(
     *,
     now: datetime,
     bot_trap: str | None = None,
+    site_has_bans: bool = True,
 ) -> DoorCheck:
-    """Fingerprint a new (flushed) comment and decide whether it may go on to scoring."""
+    """Fingerprint a new comment (added, not yet flushed) and decide whether it may go on to scoring."""
     _add_fingerprints(comment)
     if bot_trap is not None:
         return DoorCheck(status="rejected", reasons=[bot_trap], silent=True)
     hits: list[str] = []
-    if is_banned(session, comment.site_id, author, comment.client_ip):
+    if author.status == "banned" or (
+        site_has_bans and is_banned(session, comment.site_id, author, comment.client_ip)
+    ):
         hits.append("banned_author")
     window = max(settings.duplicate_window_minutes, settings.flood_window_minutes)
     similar = _recent_similar(session, comment, now - timedelta(minutes=window)) if window else []

@@ -9,11 +9,11 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from moderation.errors import NotFound, ValidationError
-from moderation.scoring.policy import Policy
-from moderation.services import antiabuse
+from moderation.services import antiabuse, site_cache
+from moderation.services.site_cache import SiteContext
 from moderation.storage import repositories as repo
 from moderation.storage.db import Database
-from moderation.storage.models import Comment, Report, Site, utcnow
+from moderation.storage.models import Comment, Report, Site, new_id, utcnow
 from moderation.text import fold
 
 MAX_THREAD_DEPTH = 4
@@ -34,13 +34,22 @@ class CommentSubmission:
 
 
 def submit_comment(
-    session: Session, site: Site, submission: CommentSubmission, *, bot_trap: str | None = None
+    session: Session,
+    site: Site | SiteContext,
+    submission: CommentSubmission,
+    *,
+    bot_trap: str | None = None,
+    will_enqueue: bool = False,
 ) -> Comment:
     """Store a new comment. The caller commits before answering, then enqueues it if still pending.
 
     The door checks (bans, repeats, floods, bot traps) may decide it at once, without scoring;
-    ``bot_trap`` names the trap a widget post fell into (``honeypot``, ``too_fast``).
+    ``bot_trap`` names the trap a widget post fell into (``honeypot``, ``too_fast``). With
+    ``will_enqueue`` the enqueue is recorded in this same transaction (one commit per post instead
+    of two); the caller must call ``unmark_enqueued`` if handing it to the queue then fails.
+    ``site`` may be the cached ``SiteContext`` (the web's hot path) or the site itself.
     """
+    context = site if isinstance(site, SiteContext) else site_cache.context(session, site)
     article = repo.get_or_create_article(
         session, site.id, submission.article_id, submission.article_title, submission.article_url
     )
@@ -54,6 +63,7 @@ def submit_comment(
     author = repo.get_or_create_author(session, site.id, submission.author_name, submission.author_email)
     now = utcnow()
     comment = Comment(
+        id=new_id(),
         site_id=site.id,
         article_id=article.id,
         author_id=author.id,
@@ -67,22 +77,25 @@ def submit_comment(
         created_at=now,
     )
     session.add(comment)
-    session.flush()
-    policy_settings, abuse = repo.policy_row(session, site.id)
-    door = antiabuse.check_at_door(
-        session,
-        comment,
-        author,
-        Policy.from_dict(policy_settings),
-        antiabuse.AbuseSettings.from_dict(abuse),
-        now=now,
-        bot_trap=bot_trap,
-    )
+    # Everything is decided before the one INSERT: the door's reads must not flush a half-made row.
+    with session.no_autoflush:
+        door = antiabuse.check_at_door(
+            session,
+            comment,
+            author,
+            context.policy,
+            context.abuse,
+            now=now,
+            bot_trap=bot_trap,
+            site_has_bans=context.has_bans,
+        )
     if door.status is not None:
         comment.status = door.status
         comment.decided_by = "model"
         comment.decision_reasons = door.reasons
         comment.decided_at = now
+    elif will_enqueue:
+        comment.enqueued_at, comment.enqueue_attempts = now, 1
     session.flush()
     return comment
 
@@ -106,6 +119,12 @@ def report_comment(
         return False
     session.add(Report(comment_id=comment.id, site_id=site.id, reason=reason, reporter_ip=reporter_ip))
     return True
+
+
+def unmark_enqueued(db: Database, comment_ids: Sequence[str]) -> None:
+    """The queue refused comments recorded as enqueued: the sweep must pick them up soon."""
+    with db.session() as session:
+        repo.unmark_enqueued(session, comment_ids)
 
 
 def mark_enqueued(db: Database, comment_ids: Sequence[str]) -> None:

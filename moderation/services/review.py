@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from moderation.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from moderation.services import site_cache
 from moderation.services.accounts import ModeratorIdentity
 from moderation.storage import queue_queries as queries
 from moderation.storage import repositories as repo
@@ -261,6 +262,7 @@ def undo_last(session: Session, moderator: ModeratorIdentity) -> UndoResult:
                 author.status = details.get("from", "normal")
                 if entry.action == "ban_author":
                     repo.delete_bans(session, details.get("bans") or [])
+                    site_cache.invalidate_on_commit(session, author.site_id)
     repo.add_audit(
         session,
         at=now,
@@ -295,6 +297,7 @@ def set_author_status(
     author.status = status
     rejected: list[str] = []
     bans: list[int] = []
+    site_cache.invalidate_on_commit(session, author.site_id)
     if status != "banned":
         repo.delete_bans(session, repo.author_ban_ids(session, author.id))
     else:

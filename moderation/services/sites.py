@@ -18,6 +18,7 @@ from moderation.errors import (
     ValidationError,
 )
 from moderation.scoring.policy import Policy
+from moderation.services import site_cache
 from moderation.services.antiabuse import AbuseSettings
 from moderation.storage import repositories as repo
 from moderation.storage.models import Site
@@ -100,6 +101,7 @@ def site_for_widget_key(session: Session, widget_key: str) -> Site:
 def set_origins(session: Session, site: Site, origins: Sequence[str], actor: str) -> list[str]:
     cleaned = normalize_origins(origins)
     previous, site.origins = list(site.origins or []), cleaned
+    site_cache.invalidate_on_commit(session, site.id)
     repo.add_audit(
         session,
         actor=actor,
@@ -117,6 +119,7 @@ def abuse_settings(session: Session, site_id: int) -> AbuseSettings:
 def update_abuse_settings(session: Session, site_id: int, data: dict[str, Any], actor: str) -> AbuseSettings:
     settings = AbuseSettings.from_dict(data)
     repo.save_abuse_settings(session, site_id, settings.to_dict())
+    site_cache.invalidate_on_commit(session, site_id)
     repo.add_audit(
         session, actor=actor, action="abuse_settings_changed", site_id=site_id, details=settings.to_dict()
     )
@@ -137,5 +140,6 @@ def site_policy(session: Session, site_id: int) -> Policy:
 def update_site_policy(session: Session, site_id: int, settings: dict[str, Any], actor: str) -> Policy:
     policy = Policy.from_dict(settings)
     repo.save_policy_settings(session, site_id, policy.to_dict())
+    site_cache.invalidate_on_commit(session, site_id)
     repo.add_audit(session, actor=actor, action="policy_changed", site_id=site_id, details=policy.to_dict())
     return policy

@@ -151,6 +151,14 @@ class PendingComment(NamedTuple):
     author_status: str
 
 
+def unmark_enqueued(session: Session, comment_ids: Sequence[str]) -> None:
+    session.execute(
+        update(Comment)
+        .where(Comment.id.in_(list(comment_ids)), Comment.status == "pending")
+        .values(enqueued_at=None, enqueue_attempts=Comment.enqueue_attempts - 1)
+    )
+
+
 def pending_for_scoring(session: Session, comment_ids: Sequence[str]) -> list[PendingComment]:
     rows = session.execute(
         select(Comment.id, Comment.site_id, Comment.content, Comment.author_id, Author.status)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
+
 from moderation.text import fold
 
 BAND_WIDTHS = (11, 11, 11, 11, 10, 10)
@@ -31,16 +33,13 @@ def exact_fingerprint(text: str) -> str:
 def simhash64(text: str) -> int:
     words = _words(text)
     features = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
-    weights = [0] * 64
-    for feature in features:
-        digest = int.from_bytes(hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest(), "big")
-        for bit in range(64):
-            weights[bit] += 1 if digest >> bit & 1 else -1
-    value = 0
-    for bit, weight in enumerate(weights):
-        if weight > 0:
-            value |= 1 << bit
-    return value
+    if not features:
+        return 0
+    digests = b"".join(hashlib.blake2b(f.encode("utf-8"), digest_size=8).digest() for f in features)
+    # One row of 64 bits per feature, most significant first (column j is bit 63 - j), voted per column.
+    bits = np.unpackbits(np.frombuffer(digests, dtype=np.uint8).reshape(-1, 8), axis=1)
+    votes = 2 * bits.sum(axis=0, dtype=np.int64) - len(features)
+    return sum(1 << (63 - int(column)) for column in np.flatnonzero(votes > 0))
 
 
 def bands(value: int) -> tuple[int, ...]:

@@ -1,0 +1,351 @@
+"""End-to-end throughput and latency of the whole service, started as the README starts it.
+
+For each database (SQLite under a temporary instance directory; PostgreSQL with ``--postgres``):
+``moderation up`` (gunicorn web, workers, embedded Redis), a site, then a separate load-generator
+process (``bench/loadgen.py``) posting real comment texts over HTTP:
+
+- steady: 100 comments/s for 20 s;
+- burst: 2,000 comments as fast as 16 connections allow;
+- scaling: the burst again with 1 and 2 workers;
+- stages alone: HTTP accept and store (workers paused with SIGSTOP), enqueue, the model, the
+  database update, so the bottleneck shows.
+
+Prints the figures and the machine, and writes them as JSON (``--json``) for
+``bench/plot_performance.py``. Run: ``.venv/bin/python bench/bench_e2e.py [--postgres URL]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.machine import describe  # noqa: E402
+from bench.stages import measure_stages  # noqa: E402
+from bench.stats import latency, rate  # noqa: E402
+
+DATASETS = Path(os.environ.get("MODERATION_DATASETS_DIR", ROOT.parent / "shared" / "datasets"))
+
+
+def real_texts() -> list[str]:
+    import csv
+
+    texts: list[str] = []
+    for name, column in (("victsd", "Comment"), ("vihsd", "free_text")):
+        path = DATASETS / name / "dev.csv"
+        if path.exists():
+            with path.open(encoding="utf-8") as handle:
+                texts += [row[column] for row in csv.DictReader(handle) if row.get(column)]
+    return texts or ["Bài viết rất hay, cảm ơn tác giả.", "Chính quyền cần vào cuộc xử lý dứt điểm."]
+
+
+class Stack:
+    """``moderation up`` in its own instance directory, and the processes it started."""
+
+    def __init__(self, workdir: Path, database_url: str | None, workers: int, web: int) -> None:
+        self.port = _free_port()
+        self.instance = workdir / f"instance-{uuid.uuid4().hex[:6]}"
+        self.env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+        self.env.update(
+            {
+                "MODERATION_INSTANCE_DIR": str(self.instance),
+                "MODERATION_WEB_PROCESSES": str(web),
+                "LOG_LEVEL": "WARNING",
+                "MODERATION_DEMO": "0",
+            }
+        )
+        if database_url:
+            self.env["DATABASE_URL"] = database_url
+        self.workers = workers
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "moderation",
+                "up",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+            ],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/readyz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError("moderation up did not become ready")
+
+    def cli(self, *args: str, stdin: str | None = None) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "moderation", *args],
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode:
+            raise RuntimeError(result.stderr)
+        return result.stdout
+
+    def processes(self) -> dict[str, list[int]]:
+        """Children by role, found by the instance directory in their environment."""
+        roles: dict[str, list[int]] = {"web": [], "worker": [], "redis": []}
+        marker = f"MODERATION_INSTANCE_DIR={self.instance}".encode()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or self.process is None or int(entry.name) == self.process.pid:
+                continue
+            try:
+                if marker not in (entry / "environ").read_bytes():
+                    continue
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            role = "redis" if "redis-server" in command else "worker" if " worker" in command else "web"
+            roles[role].append(int(entry.name))
+        return roles
+
+    def peak_memory_mib(self) -> dict[str, float]:
+        """The largest peak RSS (VmHWM) of one process per role."""
+        peaks: dict[str, float] = {}
+        for role, pids in self.processes().items():
+            for pid in pids:
+                try:
+                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                        if line.startswith("VmHWM:"):
+                            peaks[role] = max(peaks.get(role, 0.0), int(line.split()[1]) / 1024)
+                except OSError:
+                    continue
+        return peaks
+
+    def signal_workers(self, sig: int) -> None:
+        for pid in self.processes()["worker"]:
+            os.kill(pid, sig)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            self.process.wait(timeout=60)
+
+
+def _free_port() -> int:
+    from moderation.supervisor import free_port
+
+    return free_port()
+
+
+def load(stack: Stack, key: str, texts_file: Path, out: Path, *extra: str) -> list[dict[str, Any]]:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.loadgen",
+            "--url",
+            stack.url,
+            "--key",
+            key,
+            "--texts",
+            str(texts_file),
+            "--out",
+            str(out),
+            *extra,
+        ],
+        check=True,
+        cwd=ROOT,
+    )
+    return [json.loads(line) for line in out.read_text().splitlines()]
+
+
+def decided_times(database_url: str, ids: list[str], timeout: float = 300) -> dict[str, float]:
+    """Wait until every comment is decided; their ``decided_at`` as epoch seconds."""
+    from sqlalchemy import select
+
+    from moderation.settings import Settings
+    from moderation.storage.db import Database
+    from moderation.storage.models import Comment
+
+    database = Database(Settings.from_env({"DATABASE_URL": database_url}).database_url)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            with database.session() as session:
+                rows = dict(
+                    session.execute(select(Comment.id, Comment.decided_at).where(Comment.id.in_(ids))).all()
+                )
+            if len(rows) == len(ids) and all(rows.values()):
+                return {cid: at.timestamp() for cid, at in rows.items()}
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{sum(1 for v in rows.values() if v is None)} comments still pending")
+            time.sleep(0.2)
+    finally:
+        database.dispose()
+
+
+def scenario(stack: Stack, database_url: str, key: str, texts: Path, workdir: Path, name: str, *extra: str):
+    results = load(stack, key, texts, workdir / f"{name}.jsonl", *extra)
+    accepted = [r for r in results if r["status"] == 202]
+    decided = decided_times(database_url, [r["id"] for r in accepted])
+    end_to_end = [decided[r["id"]] - r["sent"] for r in accepted]
+    first_sent = min(r["sent"] for r in results)
+    return {
+        "requests": len(results),
+        "accepted": len(accepted),
+        "other_statuses": sorted({r["status"] for r in results} - {202}),
+        "posting_per_s": rate(len(accepted), first_sent, max(r["answered"] for r in accepted)),
+        "posting_ms": latency([(r["answered"] - r["sent"]) * 1000 for r in accepted]),
+        "decided_per_s": rate(len(accepted), first_sent, max(decided.values())),
+        "end_to_end_ms": latency([value * 1000 for value in end_to_end]),
+        "series": [[r["sent"] - first_sent, (decided[r["id"]] - r["sent"]) * 1000] for r in accepted],
+    }
+
+
+def run_database(label: str, database_url: str | None, workdir: Path, texts: Path, args: argparse.Namespace):
+    report: dict[str, Any] = {"database": label}
+    for workers in args.scaling:
+        stack = Stack(workdir, database_url, workers=workers, web=args.web)
+        stack.start()
+        try:
+            url = database_url or f"sqlite:///{stack.instance / 'moderation.db'}"
+            site = json.loads(stack.cli("site", "create", f"bench-{uuid.uuid4().hex[:6]}"))
+            key = site["api_key"]
+            if workers == args.workers:
+                report["steady"] = scenario(
+                    stack,
+                    url,
+                    key,
+                    texts,
+                    workdir,
+                    "steady",
+                    "--mode",
+                    "steady",
+                    "--rate",
+                    str(args.rate),
+                    "--seconds",
+                    str(args.seconds),
+                    "--connections",
+                    "16",
+                )
+                report["burst"] = scenario(
+                    stack,
+                    url,
+                    key,
+                    texts,
+                    workdir,
+                    "burst",
+                    "--mode",
+                    "burst",
+                    "--count",
+                    str(args.burst),
+                    "--connections",
+                    str(args.connections),
+                )
+                report["memory_mib"] = stack.peak_memory_mib()
+                report["stages"] = measure_stages(stack, url, key, texts, workdir, args.burst)
+            else:
+                report.setdefault("scaling", {})[workers] = scenario(
+                    stack,
+                    url,
+                    key,
+                    texts,
+                    workdir,
+                    f"scale-{workers}",
+                    "--mode",
+                    "burst",
+                    "--count",
+                    str(args.burst),
+                    "--connections",
+                    str(args.connections),
+                )["decided_per_s"]
+        finally:
+            stack.stop()
+    report.setdefault("scaling", {})[args.workers] = report["burst"]["decided_per_s"]
+    return report
+
+
+def print_report(report: dict[str, Any]) -> None:
+    print(f"\n== {report['database']}")
+    for name in ("steady", "burst"):
+        r = report[name]
+        post, e2e = r["posting_ms"], r["end_to_end_ms"]
+        print(
+            f"{name:>6}: {r['accepted']}/{r['requests']} accepted; posting {r['posting_per_s']:.0f}/s, "
+            f"p50/p95/p99 {post['p50']:.0f}/{post['p95']:.0f}/{post['p99']:.0f} ms; "
+            f"decided {r['decided_per_s']:.0f}/s, POST->decided p50/p95/p99 "
+            f"{e2e['p50']:.0f}/{e2e['p95']:.0f}/{e2e['p99']:.0f} ms"
+        )
+    print(
+        "peak memory (MiB, largest process per role):", {k: round(v) for k, v in report["memory_mib"].items()}
+    )
+    print(
+        "throughput by workers (decided/s, burst):",
+        {k: round(v) for k, v in sorted(report["scaling"].items())},
+    )
+    print("stages alone:")
+    for stage, value in report["stages"].items():
+        print(f"  {stage:<34} {value:>10,.0f} per s")
+    slowest = min(report["stages"], key=report["stages"].get)
+    print(f"bottleneck: {slowest}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--postgres", help="also run on this PostgreSQL server (a database is created)")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--scaling", type=int, nargs="+", default=None, help="worker counts to compare")
+    parser.add_argument("--web", type=int, default=2, help="gunicorn processes")
+    parser.add_argument("--rate", type=float, default=100)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--burst", type=int, default=2000)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args()
+    args.scaling = sorted(set(args.scaling or [1, args.workers]) | {args.workers})
+    workdir = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
+    texts = workdir / "texts.json"
+    texts.write_text(json.dumps(real_texts(), ensure_ascii=False), encoding="utf-8")
+    print(describe())
+    reports = []
+    if not args.skip_sqlite:
+        reports.append(run_database("sqlite", None, workdir, texts, args))
+        print_report(reports[-1])
+    if args.postgres:
+        from bench.stages import temporary_postgres
+
+        with temporary_postgres(args.postgres) as url:
+            reports.append(run_database("postgresql", url, workdir, texts, args))
+        print_report(reports[-1])
+    if args.json:
+        args.json.write_text(json.dumps({"machine": describe(), "reports": reports}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
