@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -19,10 +20,12 @@ from moderation.scoring import (
     load_analyzer,
     verify_artifact,
 )
+from moderation.scoring.analyzer import _offsets
 from moderation.scoring.artifact import resolve_version_dir
 from moderation.scoring.spans import token_keys
 from moderation.scoring.types import HATE_LABELS, TEXT_RULES
 from moderation.settings import DEFAULT_MODEL_DIR
+from moderation.text import tracked
 
 CLEAN = "Bài viết rất hay, cảm ơn tác giả đã phân tích kỹ lưỡng về chính sách giáo dục mới."
 ABUSIVE = "Thằng chó này ngu như bò, đm cút mẹ mày đi đồ óc chó"
@@ -58,6 +61,14 @@ def test_abuse_is_held_with_and_without_accents_and_obfuscated(analyzer: Analyze
     ]
     for result in analyzer.analyze(variants):
         assert result["decision"] in ("review", "reject"), result
+        assert result["attributes"]["toxicity"]["flagged"], result
+
+
+def test_plain_abuse_is_toxic_through_the_hate_override(analyzer: Analyzer) -> None:
+    assert analyzer.models.toxicity_override <= 1.0
+    (scored,) = analyzer.score([ABUSIVE])
+    assert 1 - scored.hate_scores["clean"] >= analyzer.models.toxicity_override
+    assert scored.toxicity >= 1 - scored.hate_scores["clean"]
 
 
 def test_scam_with_zalo_number_is_spam_and_triggers_rules(analyzer: Analyzer) -> None:
@@ -67,6 +78,21 @@ def test_scam_with_zalo_number_is_spam_and_triggers_rules(analyzer: Analyzer) ->
     (result,) = analyzer.analyze([SCAM])
     assert result["decision"] != "publish"
     assert {"phone", "chat_handle"} <= set(result["reasons"])
+
+
+def test_spam_with_a_link_is_not_published(analyzer: Analyzer) -> None:
+    texts = [
+        "Kiếm tiền online 5 triệu mỗi ngày tại nhà, đăng ký ngay https://kiemtien-nhanh.vip/dk",
+        "Kiem tien online 5 trieu moi ngay, vao www.kiemtiennhanh.com de dang ky",
+    ]
+    for result in analyzer.analyze(texts):
+        assert result["decision"] != "publish", result
+        assert "link" in result["reasons"]
+
+
+def test_teencode_abuse_is_held(analyzer: Analyzer) -> None:
+    for result in analyzer.analyze(["m ngu vl, cút mẹ m đi", "dm thg oc cho nay", "vcl đồ óc lợn"]):
+        assert result["decision"] in ("review", "reject"), result
 
 
 def test_normal_news_comment_is_published(analyzer: Analyzer) -> None:
@@ -188,12 +214,41 @@ def test_fast_span_scores_equal_the_feature_definition(analyzer: Analyzer) -> No
     tagger = analyzer.models.spans
     for text in [ABUSIVE, CLEAN, "ko biết đm vl thật sự", "óc chó 😡 ngu"]:
         (scored,) = analyzer.score([text])
-        spans, fast = tagger.token_scores(scored.canonical, scored.folded)
-        _, keys = tagger.features(scored.canonical, scored.folded)
+        doc = (1 - scored.hate_scores["clean"], scored.hate_scores["hate"])
+        spans, fast = tagger.token_scores(scored.canonical, scored.folded, doc)
+        _, keys = tagger.features(scored.canonical, scored.folded, doc)
         slow = [sum(tagger.weights[fam].get(key, 0.0) for fam, key in token) for token in keys]
         assert fast == pytest.approx(slow, abs=1e-6)
         assert len(keys) == len(spans)
+        assert any(fam == "docb" for fam, _ in keys[0])
     assert token_keys(["a"], ["a"], {}, [""])[0][0] == ("u", "a")
+
+
+def test_spans_come_only_from_comments_the_hate_model_finds_offensive(analyzer: Analyzer) -> None:
+    gate = analyzer.models.spans.gate
+    assert 0 < gate < 1
+    for scored in analyzer.score([CLEAN, ABUSIVE, "Giá xăng tăng, con nó đi học khổ quá"]):
+        if scored.spans:
+            assert 1 - scored.hate_scores["clean"] >= gate
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bài này hay. Nhưng thằng   NGUUUU kia thì đ.m nó",
+        "ĐỒ NGU\u200b  NHƯ   CHÓ",
+        unicodedata.normalize("NFD", "Thằng ngu này, hoà cả làng"),
+        "Ｔhằng ｎgu",
+        "hoà bình   ok\t\tngu",
+    ],
+)
+def test_offset_fast_path_agrees_with_the_full_map(text: str) -> None:
+    canonical = tracked(text).text
+    fast, full = _offsets(text, canonical), tracked(text)
+    assert fast.text == full.text == canonical
+    for start in range(len(canonical)):
+        for end in range(start + 1, len(canonical) + 1):
+            assert fast.to_original(start, end) == full.to_original(start, end)
 
 
 def test_module_level_analyze_uses_one_shared_analyzer() -> None:
@@ -209,6 +264,7 @@ def test_verify_artifact_returns_the_manifest() -> None:
     for key in ("created_at", "libraries", "training_data", "dev_metrics", "thresholds"):
         assert key in manifest
     assert sum(f["size"] for f in manifest["files"]) < 20_000_000
+    assert manifest["requires"] == {}  # plain arrays and JSON: no pickled library objects
 
 
 @pytest.fixture()
@@ -268,6 +324,22 @@ def test_unsupported_format_is_refused(artifact_copy: Path) -> None:
     manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(ModelArtifactError, match="format"):
         load_analyzer(artifact_copy)
+
+
+def test_a_library_version_mismatch_is_refused_clearly(artifact_copy: Path) -> None:
+    manifest_path = next(artifact_copy.glob("*/manifest.json"))
+    manifest = json.loads(manifest_path.read_text())
+    manifest["requires"] = {"scikit-learn": "0.0.1"}
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(
+        ModelArtifactError, match=r"scikit-learn 0\.0\.1.*is installed.*scikit-learn==0\.0\.1"
+    ):
+        load_analyzer(artifact_copy)
+
+
+def test_all_model_artifacts_stay_small() -> None:
+    total = sum(p.stat().st_size for p in DEFAULT_MODEL_DIR.rglob("*") if p.is_file())
+    assert total < 50_000_000
 
 
 def test_model_card_is_part_of_the_checked_artifact(artifact_copy: Path) -> None:

@@ -21,7 +21,8 @@ from moderation.scoring.policy import Policy, apply_policy
 from moderation.scoring.rules import text_rules
 from moderation.scoring.types import HATE_LABELS, ModelThresholds, ScoredText, analysis_dict
 from moderation.text.normalize import tracked
-from moderation.text.prepare import prepare
+from moderation.text.offsets import TrackedText, collapse_spaces_tracked
+from moderation.text.prepare import Prepared, prepare
 
 log = logging.getLogger(__name__)
 
@@ -48,20 +49,26 @@ class Analyzer:
         x = models.features(features)
         probs = models.probabilities(models.logits(x))
         hate = probs.hate.tolist()
+        toxicity, spam, constructive = (
+            probs.toxicity.tolist(),
+            probs.spam.tolist(),
+            probs.constructive.tolist(),
+        )
         gate = models.spans.gate
         out: list[ScoredText] = []
         for i, (text, prep) in enumerate(zip(texts, prepared, strict=True)):
             scores = dict(zip(HATE_LABELS, hate[i], strict=True))
-            offensive = max(1.0 - scores["clean"], float(probs.toxicity[i])) >= gate
+            not_clean = 1.0 - scores["clean"]
+            offensive = not_clean >= gate
             out.append(
                 ScoredText(
                     text=text,
-                    toxicity=float(probs.toxicity[i]),
-                    spam=float(probs.spam[i]),
-                    constructive=float(probs.constructive[i]),
+                    toxicity=toxicity[i],
+                    spam=spam[i],
+                    constructive=constructive[i],
                     hate_scores=scores,
                     hate_label=max(scores, key=scores.__getitem__),
-                    spans=self._spans(text, prep.canonical, prep.folded) if offensive else [],
+                    spans=self._spans(text, prep, (not_clean, scores["hate"])) if offensive else [],
                     rules=text_rules(prep.raw, prep.canonical),
                     canonical=prep.canonical,
                     folded=prep.folded,
@@ -69,11 +76,12 @@ class Analyzer:
             )
         return out
 
-    def _spans(self, text: str, canonical: str, folded: str) -> list[tuple[int, int]]:
-        found = self.models.spans.tag(canonical, folded)
+    def _spans(self, text: str, prep: Prepared, doc: tuple[float, float]) -> list[tuple[int, int]]:
+        canonical = prep.canonical
+        found = self.models.spans.tag(canonical, prep.folded, doc)
         if not found:
             return []
-        mapping = tracked(text)
+        mapping = _offsets(text, canonical)
         if mapping.text != canonical:  # cannot happen (same steps); never report wrong offsets
             log.warning("canonical form mismatch; spans dropped")
             return []
@@ -116,6 +124,23 @@ class Analyzer:
                 )
             )
         return results
+
+
+def _offsets(text: str, canonical: str) -> TrackedText:
+    """The offset map from ``canonical`` back to ``text``.
+
+    Most comments need no rewriting beyond lower case and whitespace; for them the map comes from
+    the word positions alone (the full ``tracked`` re-runs every normalisation step).
+    """
+    low = text.lower()
+    if len(low) == len(text) and len(canonical) <= len(low):
+        n = len(low)
+        if low == canonical:
+            return TrackedText(original=text, text=low, starts=list(range(n)), ends=list(range(1, n + 1)))
+        if " ".join(low.split()) == canonical:
+            collapsed, starts, ends = collapse_spaces_tracked(low, list(range(n)), list(range(1, n + 1)))
+            return TrackedText(original=text, text=collapsed, starts=starts, ends=ends)
+    return tracked(text)
 
 
 def load_analyzer(model_dir: Path | None = None) -> Analyzer:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,10 @@ from moderation.settings import DEFAULT_MODEL_DIR
 
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
-#: The layout of the model files this code reads; bumped whenever it changes.
-FORMAT = 1
+#: The layout of the model files this code reads; bumped whenever it changes (2: the span tagger reads
+#: the comment's hate probabilities, and the toxicity override; format-1 files would load but score
+#: spans differently, so they are refused).
+FORMAT = 2
 
 
 def file_digest(path: Path) -> str:
@@ -59,12 +62,41 @@ def read_manifest(version_dir: Path) -> dict[str, Any]:
         raise ModelArtifactError(f"model manifest unreadable: {path}: {exc}") from exc
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list) or not manifest["files"]:
         raise ModelArtifactError(f"model manifest {path} lists no files")
+    check_requirements(manifest)
     if manifest.get("format") != FORMAT:
         raise ModelArtifactError(
             f"model {manifest.get('version')!r} has format {manifest.get('format')!r}; this code reads "
             f"format {FORMAT} (retrain with `moderation train` or install a matching release)"
         )
     return manifest
+
+
+def _installed(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def check_requirements(manifest: dict[str, Any]) -> None:
+    """Refuse a model whose files need other library versions than the installed ones.
+
+    ``requires`` ({package: version}) lists the libraries whose own serialisation the model files
+    depend on (pickled scikit-learn estimators would be one). The current format ships only plain
+    arrays and JSON, so it lists none; the check exists so that a future artifact that does ship
+    such objects fails with a clear message instead of mis-loading.
+    """
+    requires = manifest.get("requires") or {}
+    if not isinstance(requires, dict):
+        raise ModelArtifactError(f"model {manifest.get('version')!r}: 'requires' must be an object")
+    for package, wanted in sorted(requires.items()):
+        installed = _installed(str(package))
+        if installed != str(wanted):
+            found = f"{installed} is installed" if installed else "it is not installed"
+            raise ModelArtifactError(
+                f"model {manifest.get('version')!r} was saved with {package} {wanted}, but {found}; "
+                f"install {package}=={wanted} or retrain with `moderation train`"
+            )
 
 
 def verify_artifact(model_dir: Path | None = None) -> dict[str, Any]:

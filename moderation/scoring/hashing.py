@@ -259,13 +259,20 @@ class HashedNgrams:
         keep = cols >= 0
         docs, cols = docs[keep], cols[keep]
         if self.sublinear:
-            counts = sp.csr_matrix(
-                (np.ones(len(cols), dtype=np.float32), (docs, cols)), shape=(n_docs, self.n_features)
-            )
-            counts.sum_duplicates()
-            data = (1.0 + np.log(counts.data, dtype=np.float32)) * self.idf[counts.indices]
-            indices, indptr = counts.indices, counts.indptr
-            rows = np.repeat(np.arange(n_docs), np.diff(indptr))
+            # Count each (document, column) pair: one flat sort of combined keys is several times
+            # faster than scipy's COO -> CSR conversion with duplicate summing.
+            keys = docs.astype(np.int64) * self.n_features + cols
+            keys.sort()
+            first = np.ones(len(keys), dtype=bool)
+            np.not_equal(keys[1:], keys[:-1], out=first[1:])
+            starts = np.flatnonzero(first)
+            unique = keys[starts]
+            counts = np.diff(np.append(starts, len(keys))).astype(np.float32)
+            rows = unique // self.n_features
+            indices = unique - rows * self.n_features
+            indptr = np.zeros(n_docs + 1, dtype=np.int64)
+            np.cumsum(np.bincount(rows, minlength=n_docs), out=indptr[1:])
+            data = (1.0 + np.log(counts)) * self.idf[indices]
         else:
             order = np.argsort(docs, kind="stable")
             rows, indices = docs[order], cols[order]

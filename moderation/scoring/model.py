@@ -70,6 +70,10 @@ class LinearModels:
     hate_bias: np.ndarray
     spans: SpanTagger
     teencode: dict[str, str] = field(default_factory=dict)
+    #: A comment the hate-speech model finds offensive with P(not clean) at or above this is at least
+    #: that toxic: ViCTSD news comments rarely swear, so its model alone scores plain abuse low.
+    #: Above 1 it is off. Chosen on dev (``moderation.training.tuning``).
+    toxicity_override: float = 2.0
 
     def __post_init__(self) -> None:
         self.coef = np.ascontiguousarray(self.coef, dtype=np.float32)
@@ -87,11 +91,18 @@ class LinearModels:
         return np.asarray(x @ self.coef, dtype=np.float64) + self.intercept
 
     def probabilities(self, logits: np.ndarray) -> Probabilities:
+        hate = _softmax(logits[:, 3:6] + self.hate_bias)
+        toxicity = _sigmoid(logits[:, 0])
+        if self.toxicity_override <= 1.0:
+            not_clean = 1.0 - hate[:, 0]
+            toxicity = np.where(
+                not_clean >= self.toxicity_override, np.maximum(toxicity, not_clean), toxicity
+            )
         return Probabilities(
-            toxicity=_sigmoid(logits[:, 0]),
+            toxicity=toxicity,
             constructive=_sigmoid(logits[:, 1]),
             spam=_sigmoid(logits[:, 2]),
-            hate=_softmax(logits[:, 3:6] + self.hate_bias),
+            hate=hate,
         )
 
     def save(self, directory: Path) -> list[Path]:
@@ -118,6 +129,7 @@ class LinearModels:
                 "gate": self.spans.gate,
             },
             "teencode": self.teencode,
+            "toxicity_override": self.toxicity_override,
         }
         document_path = directory / DOCUMENT_FILE
         with gzip.open(document_path, "wt", encoding="utf-8", compresslevel=9) as handle:
@@ -177,4 +189,5 @@ class LinearModels:
             hate_bias=data["hate_bias"],
             spans=tagger,
             teencode=teencode,
+            toxicity_override=float(document.get("toxicity_override", 2.0)),
         )

@@ -2,7 +2,9 @@
 
 Each token (a word, or a single emoji / symbol) of the canonical text gets a score from a handful of
 sparse features: the token, its fold, its teencode expansion, its neighbours and the two bigrams it
-belongs to, and whether it is in the swear-word lexicon (alone or inside a lexicon phrase). Weights
+belongs to, whether it is in the swear-word lexicon (alone or inside a lexicon phrase), and how
+offensive the hate-speech model finds the whole comment (binned P(not clean) and P(hate): ViHOS
+marks whole phrases in comments that are offensive as a whole, and nothing in clean ones). Weights
 are learnt by logistic regression on ViHOS train tokens and stored as plain dictionaries, so tagging
 costs a few dictionary look-ups per token. Adjacent tagged tokens separated only by spaces are merged
 into one span (ViHOS marks "tào lao" as one stretch, the space included). Offsets here are into the
@@ -16,12 +18,17 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from moderation.text.normalize import fold_same_length
+
 _TOKEN = re.compile(r"[^\W_]+|[^\w\s]")
 #: Feature families; a feature is "<family>=<key>".
-FAMILIES = ("u", "f", "x", "l", "r", "lb", "rb", "bad")
+FAMILIES = ("u", "f", "x", "l", "r", "lb", "rb", "bad", "docb", "hateb")
+#: Families whose key is the same for every token of a comment (the comment-level evidence).
+DOC_FAMILIES = ("docb", "hateb")
 #: The "f" feature of a word typed with diacritics: its fold ("lớn" -> "lon") would borrow the
 #: evidence of a different word ("lồn"), so only words typed without diacritics use their fold.
 ACCENTED = "<accented>"
+_ZERO2 = (0.0, 0.0)
 
 
 def tokenize(canonical_text: str) -> list[tuple[int, int]]:
@@ -67,6 +74,11 @@ def _phrase_starts(phrases: frozenset[str]) -> frozenset[str]:
     return starts
 
 
+def doc_keys(not_clean: float, hate: float) -> list[tuple[str, str]]:
+    """The comment-level features: P(not clean) in tenths, P(hate) in fifths."""
+    return [("docb", str(min(max(int(not_clean * 10), 0), 9))), ("hateb", str(min(max(int(hate * 5), 0), 4)))]
+
+
 def token_keys(
     tokens: list[str], folded: list[str], teencode: Mapping[str, str], marks: list[str]
 ) -> list[list[tuple[str, str]]]:
@@ -103,48 +115,84 @@ class SpanTagger:
     threshold: float = 0.5
     lexicon: tuple[str, ...] = ()
     teencode: dict[str, str] = field(default_factory=dict)
-    #: Spans are looked for only when the comment as a whole looks offensive: max(1 - P(clean),
-    #: toxicity) at or above ``gate``. Cuts false spans in ordinary news comments.
+    #: Spans are looked for only when the comment as a whole looks offensive: P(not clean) from the
+    #: hate-speech model at or above ``gate``. Cuts false spans in ordinary news comments (and time).
     gate: float = 0.0
 
     def __post_init__(self) -> None:
+        for family in FAMILIES:
+            self.weights.setdefault(family, {})
         self._singles, self._phrases = lexicon_sets(self.lexicon)
+        self._merge_families()
         self._logit = math.log(self.threshold / (1 - self.threshold)) - self.bias
 
-    def features(self, canonical_text: str, folded_text: str) -> tuple[list[tuple[int, int]], list]:
+    def _merge_families(self) -> None:
+        """Merge the per-family dictionaries into three, so a token costs three look-ups, not six.
+
+        ``_own``: token -> its "u" weight plus its "f" weight (the fold's for a token typed without
+        diacritics, the placeholder's otherwise); ``_neighbour``: folded token -> (weight as the left
+        neighbour "l", weight as the right neighbour "r"); ``_pairs``: folded bigram -> ("lb" weight
+        for its second token, "rb" weight for its first).
+        """
+        w = self.weights
+        wu, wf, wl, wr, wlb, wrb = (w[f] for f in ("u", "f", "l", "r", "lb", "rb"))
+        self._accented = wf.get(ACCENTED, 0.0)
+        own: dict[str, float] = {key: value for key, value in wf.items() if key != ACCENTED}
+        for token, value in wu.items():
+            unaccented = fold_same_length(token) == token
+            own[token] = value + (wf.get(token, 0.0) if unaccented else self._accented)
+        self._own = own
+        self._neighbour = {key: (wl.get(key, 0.0), wr.get(key, 0.0)) for key in wl.keys() | wr.keys()}
+        self._pairs = {key: (wlb.get(key, 0.0), wrb.get(key, 0.0)) for key in wlb.keys() | wrb.keys()}
+
+    def doc_score(self, doc: tuple[float, float] | None) -> float:
+        """The comment-level part of every token's score (0 without comment scores)."""
+        if doc is None:
+            return 0.0
+        return sum(self.weights[fam].get(key, 0.0) for fam, key in doc_keys(*doc))
+
+    def features(
+        self, canonical_text: str, folded_text: str, doc: tuple[float, float] | None = None
+    ) -> tuple[list[tuple[int, int]], list]:
+        """Token offsets and each token's (family, key) features (the definition; slow)."""
         spans = tokenize(canonical_text)
         tokens = [canonical_text[a:b] for a, b in spans]
         folded = [folded_text[a:b] for a, b in spans]
         marks = _lexicon_marks(folded, self._singles, self._phrases)
-        return spans, token_keys(tokens, folded, self.teencode, marks)
+        keys = token_keys(tokens, folded, self.teencode, marks)
+        if doc is not None:
+            shared = doc_keys(*doc)
+            keys = [k + shared for k in keys]
+        return spans, keys
 
     def token_scores(
-        self, canonical_text: str, folded_text: str
+        self, canonical_text: str, folded_text: str, doc: tuple[float, float] | None = None
     ) -> tuple[list[tuple[int, int]], list[float]]:
         """Token offsets and their raw scores (logit minus bias).
 
-        The same sum as over ``token_keys`` features, computed family by family over whole lists
-        (no per-token tuples): this is the hot loop of span tagging.
+        The same sum as over ``features``, with the merged dictionaries of ``_merge_families`` and each
+        bigram built once for the two tokens that share it: this is the hot loop of span tagging.
         """
         spans = tokenize(canonical_text)
         if not spans:
             return spans, []
         tokens = [canonical_text[a:b] for a, b in spans]
         folded = [folded_text[a:b] for a, b in spans]
-        w = self.weights
-        wu, wf, wx, wl, wr, wlb, wrb, wbad = (w[f].get for f in FAMILIES)
+        base = self.doc_score(doc)
+        own, accented = self._own.get, self._accented
+        neighbour, pair = self._neighbour.get, self._pairs.get
+        ext = ["<s>", *folded, "</s>"]
+        near = [neighbour(f, _ZERO2) for f in ext]
+        # pairs[i] is the bigram (token i - 1, token i): "lb" of token i and "rb" of token i - 1.
+        pairs = [pair(a + " " + b, _ZERO2) for a, b in zip(ext, ext[1:], strict=False)]
+        scores = []
+        for i, (t, f) in enumerate(zip(tokens, folded, strict=True)):
+            score = own(t)
+            if score is None:
+                score = accented if f != t else 0.0
+            scores.append(base + score + near[i][0] + near[i + 2][1] + pairs[i][0] + pairs[i + 1][1])
+        wx, wbad = self.weights["x"].get, self.weights["bad"].get
         teencode = self.teencode
-        left = ["<s>", *folded[:-1]]
-        right = [*folded[1:], "</s>"]
-        scores = [
-            wu(t, 0.0)
-            + wf(f if f == t else ACCENTED, 0.0)
-            + wl(lt, 0.0)
-            + wr(rt, 0.0)
-            + wlb(lt + " " + f, 0.0)
-            + wrb(f + " " + rt, 0.0)
-            for t, f, lt, rt in zip(tokens, folded, left, right, strict=True)
-        ]
         for i, t in enumerate(tokens):
             expansion = teencode.get(t)
             if expansion is not None:
@@ -154,11 +202,16 @@ class SpanTagger:
                 scores[i] += wbad(mark, 0.0)
         return spans, scores
 
-    def tag(self, canonical_text: str, folded_text: str) -> list[tuple[int, int]]:
-        """Merged (start, end) spans in canonical offsets, end exclusive."""
+    def tag(
+        self, canonical_text: str, folded_text: str, doc: tuple[float, float] | None = None
+    ) -> list[tuple[int, int]]:
+        """Merged (start, end) spans in canonical offsets, end exclusive.
+
+        ``doc`` is (P(not clean), P(hate)) of the whole comment from the hate-speech model.
+        """
         if not canonical_text:
             return []
-        spans, scores = self.token_scores(canonical_text, folded_text)
+        spans, scores = self.token_scores(canonical_text, folded_text, doc)
         return merge(
             [s for s, score in zip(spans, scores, strict=True) if score >= self._logit], canonical_text
         )

@@ -13,7 +13,7 @@ import numpy as np
 
 from moderation.errors import ModelArtifactError
 from moderation.settings import DEFAULT_MODEL_DIR
-from moderation.training.data import check_datasets_dir, default_datasets_dir, load_all
+from moderation.training.data import check_datasets_dir, default_datasets_dir, dev_texts, load_all
 from moderation.training.release import DEFAULT_VERSION
 
 _DATASETS_HELP = "dataset folder (default: $MODERATION_DATASETS_DIR, else ../shared/datasets)"
@@ -37,9 +37,10 @@ def train(datasets_dir: Path | None, output: Path, version: str) -> None:
     """Rebuild the shipped models from the datasets' train splits (tuned on dev)."""
     from moderation.scoring.analyzer import Analyzer
     from moderation.scoring.model import LinearModels
-    from moderation.training.evaluate import evaluate, metrics_table, tune
+    from moderation.training.evaluate import evaluate, measure_speed, metrics_table
     from moderation.training.release import publish, stage_models, training_data
     from moderation.training.train import train_models
+    from moderation.training.tuning import calibrate, tune_thresholds
 
     root = _datasets(datasets_dir)
     if not version or "/" in version or version.startswith("."):
@@ -47,29 +48,36 @@ def train(datasets_dir: Path | None, output: Path, version: str) -> None:
     click.echo(f"training models {version} from {root}")
     trained = train_models(root, echo=click.echo)
     models = trained.models
-    # Tune on what will be served: the coefficients as stored (float16).
-    models.coef = models.coef.astype(np.float16).astype(np.float32)
     splits = load_all(root)
-    click.echo("tuning thresholds on the dev splits")
-    tuned = tune(models, splits)
-    models.hate_bias = np.array(tuned["hate_bias"])
+    # Calibrate and tune on what will be served: the coefficients as stored (float16).
+    models.coef = models.coef.astype(np.float16).astype(np.float32)
+    click.echo("calibrating scores and tuning thresholds on the dev splits")
+    calibration = calibrate(models, splits)
+    models.coef = models.coef.astype(np.float16).astype(np.float32)
+    thresholds = tune_thresholds(models, splits)
     output.mkdir(parents=True, exist_ok=True)
     staging = stage_models(models, output, version)
-    reloaded = Analyzer(LinearModels.load(staging), {"version": version, "thresholds": tuned["thresholds"]})
+    reloaded = Analyzer(LinearModels.load(staging), {"version": version, "thresholds": thresholds})
     click.echo("evaluating the saved models on the dev splits")
     metrics = evaluate(reloaded, splits)
+    metrics["speed"] = measure_speed(reloaded, dev_texts(splits))
+    choices = {
+        **trained.choices,
+        "calibration": calibration,
+        "toxicity_override": models.toxicity_override,
+    }
     final = publish(
         staging,
         output,
         version,
-        thresholds=tuned["thresholds"],
+        thresholds=thresholds,
         metrics=metrics,
-        choices={**trained.choices, "hate_bias": tuned["hate_bias"]},
+        choices=choices,
         data=training_data(splits, root),
         models=models,
         seconds=trained.seconds,
     )
-    click.echo(metrics_table(metrics))
+    click.echo(metrics_table(metrics, choices))
     size = sum(p.stat().st_size for p in final.iterdir() if p.is_file())
     click.echo(f"wrote {final} ({size / 1e6:.1f} MB) and {output / 'CURRENT'} -> {version}")
 
@@ -85,21 +93,23 @@ def train(datasets_dir: Path | None, output: Path, version: str) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON")
 def evaluate_command(datasets_dir: Path | None, model_dir: Path | None, as_json: bool) -> None:
-    """Print the model card's metrics on the dev splits (with and without diacritics)."""
+    """Print the model card's metrics on the dev splits (with and without diacritics) and the speed."""
     from moderation.scoring.analyzer import load_analyzer
-    from moderation.training.evaluate import evaluate, metrics_table
+    from moderation.training.evaluate import evaluate, measure_speed, metrics_table
 
     root = _datasets(datasets_dir)
     try:
         analyzer = load_analyzer(model_dir)
     except ModelArtifactError as exc:
         raise click.ClickException(str(exc)) from exc
-    metrics = evaluate(analyzer, load_all(root))
+    splits = load_all(root)
+    metrics = evaluate(analyzer, splits)
+    metrics["speed"] = measure_speed(analyzer, dev_texts(splits))
     if as_json:
         click.echo(json.dumps({"model_version": analyzer.model_version, "dev_metrics": metrics}, indent=2))
     else:
         click.echo(f"model {analyzer.model_version}")
-        click.echo(metrics_table(metrics))
+        click.echo(metrics_table(metrics, analyzer.manifest.get("choices")))
 
 
 evaluate = evaluate_command

@@ -1,13 +1,18 @@
-"""Dev-split metrics of a loaded analyzer, and the tuning of its thresholds.
+"""Dev-split metrics of a loaded analyzer, and its speed.
 
 Everything is measured through ``Analyzer.score`` (the serving path, with the saved float16
 coefficients), on each dataset's dev split as given and stripped of diacritics. Thresholds are tuned
-on the same dev splits, so the dev figures are optimistic estimates; the held-out test splits are
-measured from outside the project.
+on the same dev splits (``tuning``), so the dev figures are optimistic estimates; the held-out test
+splits are measured from outside the project. Where a dev split shares comments with a train split
+(ViHSD dev repeats some ViHSD train comments; most ViHOS dev comments are ViHSD train comments, which
+the hate model that gates and informs the spans has seen), the figure on the comments that are not
+in any train split is reported too.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,71 +20,12 @@ import numpy as np
 from sklearn.metrics import f1_score, precision_score, recall_score
 
 from moderation.scoring.analyzer import Analyzer
-from moderation.scoring.model import LinearModels
 from moderation.scoring.policy import Policy, apply_policy
 from moderation.scoring.types import HATE_LABELS, ScoredText
-from moderation.text.prepare import prepare
+from moderation.training.calibration import expected_calibration_error
 from moderation.training.data import Split, strip_diacritics
 from moderation.training.span_training import char_macro_f1, spans_to_chars
-
-#: The share of clean news comments that spam may flag on dev (the target is under 1%).
-SPAM_FPR_BUDGET = 0.005
-_GRID = np.round(np.arange(0.02, 0.985, 0.005), 3)
-
-
-def _variants(texts: Sequence[str]) -> list[list[str]]:
-    return [list(texts), [strip_diacritics(t) for t in texts]]
-
-
-def _logits(models: LinearModels, texts: Sequence[str]) -> np.ndarray:
-    features = [prepare(t, models.expander).features for t in texts]
-    return models.logits(models.features(features))
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def _best_threshold(scores: Sequence[np.ndarray], y: np.ndarray) -> float:
-    """The threshold with the best mean macro-F1 over the (original, stripped) score vectors."""
-    means = [np.mean([f1_score(y, s >= t, average="macro") for s in scores]) for t in _GRID]
-    return float(_GRID[int(np.argmax(means))])
-
-
-def tune(models: LinearModels, splits: dict[str, Split]) -> dict[str, Any]:
-    """Thresholds (toxicity, constructive, hate_speech, spam) and the hate-class biases."""
-    ctsd = splits["victsd/dev"]
-    ctsd_logits = [_logits(models, v) for v in _variants(ctsd.texts)]
-    thresholds: dict[str, float] = {}
-    for out, name, column in ((0, "toxicity", "Toxicity"), (1, "constructive", "Constructiveness")):
-        y = np.array(ctsd.column(column))
-        thresholds[name] = _best_threshold([_sigmoid(z[:, out]) for z in ctsd_logits], y)
-
-    hsd = splits["vihsd/dev"]
-    y = np.array(hsd.column("label_id"))
-    hsd_logits = [_logits(models, v)[:, 3:6] for v in _variants(hsd.texts)]
-    best = (-1.0, np.zeros(3))
-    steps = np.arange(-1.0, 1.51, 0.25)
-    for b_off in steps:
-        for b_hate in steps:
-            bias = np.array([0.0, b_off, b_hate])
-            score = np.mean([f1_score(y, (z + bias).argmax(axis=1), average="macro") for z in hsd_logits])
-            if score > best[0]:
-                best = (float(score), bias)
-    hate_bias = best[1]
-    not_clean = []
-    for z in hsd_logits:
-        e = np.exp(z + hate_bias - (z + hate_bias).max(axis=1, keepdims=True))
-        not_clean.append(1.0 - e[:, 0] / e.sum(axis=1))
-    thresholds["hate_speech"] = _best_threshold(not_clean, (y > 0).astype(int))
-
-    news = [t for t in splits["victsd/dev"].texts] + [
-        t for t, label in zip(hsd.texts, hsd.column("label_id"), strict=True) if label == 0
-    ]
-    news_spam = np.concatenate([_sigmoid(_logits(models, v)[:, 2]) for v in _variants(news)])
-    allowed = [t for t in _GRID if np.mean(news_spam >= t) <= SPAM_FPR_BUDGET]
-    thresholds["spam"] = float(min(allowed)) if allowed else float(_GRID[-1])
-    return {"thresholds": thresholds, "hate_bias": [float(b) for b in hate_bias]}
+from moderation.training.tuning import variants
 
 
 def _scored(analyzer: Analyzer, texts: Sequence[str], batch: int = 512) -> list[ScoredText]:
@@ -87,6 +33,12 @@ def _scored(analyzer: Analyzer, texts: Sequence[str], batch: int = 512) -> list[
     for i in range(0, len(texts), batch):
         out.extend(analyzer.score(texts[i : i + batch]))
     return out
+
+
+def _fresh(texts: Sequence[str], train: Sequence[str]) -> list[int]:
+    """Indices of the texts that do not occur in ``train`` (a leak-free subset of a dev split)."""
+    seen = set(train)
+    return [i for i, t in enumerate(texts) if t not in seen]
 
 
 def _f1(y: Sequence[int], pred: Sequence[int]) -> float:
@@ -98,27 +50,42 @@ def evaluate(analyzer: Analyzer, splits: dict[str, Split]) -> dict[str, Any]:
     th = analyzer.thresholds
     metrics: dict[str, Any] = {}
     ctsd = splits["victsd/dev"]
-    ctsd_scored = [_scored(analyzer, v) for v in _variants(ctsd.texts)]
+    ctsd_scored = [_scored(analyzer, v) for v in variants(ctsd.texts)]
+    ctsd_fresh = _fresh(ctsd.texts, splits["victsd/train"].texts)
     for name, column in (("toxicity", "Toxicity"), ("constructive", "Constructiveness")):
         y = ctsd.column(column)
         threshold = th.for_attribute(name)
-        f1s = [_f1(y, [int(getattr(s, name) >= threshold) for s in scored]) for scored in ctsd_scored]
+        preds = [[int(getattr(s, name) >= threshold) for s in scored] for scored in ctsd_scored]
         metrics[name] = {
             "dataset": "UIT-ViCTSD dev",
             "n": len(y),
-            "macro_f1": f1s[0],
-            "macro_f1_stripped": f1s[1],
+            "macro_f1": _f1(y, preds[0]),
+            "macro_f1_stripped": _f1(y, preds[1]),
+            "macro_f1_not_in_train": _f1([y[i] for i in ctsd_fresh], [preds[0][i] for i in ctsd_fresh]),
+            "n_not_in_train": len(ctsd_fresh),
+            "calibration_error": round(
+                expected_calibration_error(np.array([getattr(s, name) for s in ctsd_scored[0]]), y), 4
+            ),
         }
 
     hsd = splits["vihsd/dev"]
     y = hsd.column("label_id")
-    hsd_scored = [_scored(analyzer, v) for v in _variants(hsd.texts)]
-    f1s = [_f1(y, [HATE_LABELS.index(s.hate_label) for s in scored]) for scored in hsd_scored]
+    hsd_scored = [_scored(analyzer, v) for v in variants(hsd.texts)]
+    preds = [[HATE_LABELS.index(s.hate_label) for s in scored] for scored in hsd_scored]
+    hsd_fresh = _fresh(hsd.texts, splits["vihsd/train"].texts)
     metrics["hate_speech"] = {
         "dataset": "UIT-ViHSD dev",
         "n": len(y),
-        "macro_f1": f1s[0],
-        "macro_f1_stripped": f1s[1],
+        "macro_f1": _f1(y, preds[0]),
+        "macro_f1_stripped": _f1(y, preds[1]),
+        "macro_f1_not_in_train": _f1([y[i] for i in hsd_fresh], [preds[0][i] for i in hsd_fresh]),
+        "n_not_in_train": len(hsd_fresh),
+        "calibration_error_not_clean": round(
+            expected_calibration_error(
+                np.array([1 - s.hate_scores["clean"] for s in hsd_scored[0]]), [int(v > 0) for v in y]
+            ),
+            4,
+        ),
     }
 
     spam = splits["vispam/dev"]
@@ -126,7 +93,7 @@ def evaluate(analyzer: Analyzer, splits: dict[str, Split]) -> dict[str, Any]:
     keep = [i for i, label in enumerate(labels) if label in (0, 3)]
     y_spam = [int(labels[i] == 3) for i in keep]
     spam_metrics: dict[str, Any] = {"dataset": "ViSpamReviews dev, SpamLabel 3 vs 0", "n": len(keep)}
-    for suffix, variant in zip(("", "_stripped"), _variants([spam.texts[i] for i in keep]), strict=True):
+    for suffix, variant in zip(("", "_stripped"), variants([spam.texts[i] for i in keep]), strict=True):
         pred = [int(s.spam >= th.spam) for s in _scored(analyzer, variant)]
         spam_metrics[f"macro_f1{suffix}"] = _f1(y_spam, pred)
         if not suffix:
@@ -188,18 +155,53 @@ def evaluate(analyzer: Analyzer, splits: dict[str, Split]) -> dict[str, Any]:
     return metrics
 
 
-def metrics_table(metrics: dict[str, Any]) -> str:
-    """A plain-text table of the headline figures."""
-    rows = [("attribute", "dev set", "macro-F1", "stripped")]
+def measure_speed(analyzer: Analyzer, texts: Sequence[str], batch: int = 1000) -> dict[str, Any]:
+    """Comments per second of ``analyze`` (all attributes, spans, rules, default policy) on one core.
+
+    Pins the process to one CPU for the measurement where the OS allows it (and restores the
+    previous affinity); BLAS threads are not limited here, see ``bench/bench_scoring.py`` for the
+    benchmark proper.
+    """
+    pinned = hasattr(os, "sched_getaffinity")
+    before = os.sched_getaffinity(0) if pinned else set()
+    if pinned:
+        os.sched_setaffinity(0, {min(before)})
+    try:
+        analyzer.analyze(list(texts[:256]))  # warm-up
+        started = time.perf_counter()
+        for i in range(0, len(texts), batch):
+            analyzer.analyze(list(texts[i : i + batch]))
+        seconds = time.perf_counter() - started
+    finally:
+        if pinned:
+            os.sched_setaffinity(0, before)
+    return {
+        "comments": len(texts),
+        "batch": batch,
+        "comments_per_s": round(len(texts) / seconds),
+        "one_core": pinned,
+    }
+
+
+def metrics_table(metrics: dict[str, Any], recorded: dict[str, Any] | None = None) -> str:
+    """A plain-text table of the headline figures (``recorded``: the manifest's training choices)."""
+    rows = [("attribute", "dev set", "macro-F1", "stripped", "not in train (n)")]
     for name in ("toxicity", "constructive", "hate_speech", "spam"):
         m = metrics[name]
-        rows.append((name, m["dataset"], f"{m['macro_f1']:.4f}", f"{m['macro_f1_stripped']:.4f}"))
+        fresh = f"{m['macro_f1_not_in_train']:.4f} ({m['n_not_in_train']})" if "n_not_in_train" in m else ""
+        rows.append((name, m["dataset"], f"{m['macro_f1']:.4f}", f"{m['macro_f1_stripped']:.4f}", fresh))
     s = metrics["spans"]
     rows.append(
-        ("spans (char)", s["dataset"], f"{s['char_macro_f1']:.4f}", f"{s['char_macro_f1_stripped']:.4f}")
+        (
+            "spans (char)",
+            s["dataset"],
+            f"{s['char_macro_f1']:.4f}",
+            f"{s['char_macro_f1_stripped']:.4f}",
+            f"{s['char_macro_f1_not_in_vihsd_train']:.4f} ({s['n_not_in_vihsd_train']})",
+        )
     )
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
     sm = metrics["spam"]
     lines.append("")
     lines.append(
@@ -209,11 +211,19 @@ def metrics_table(metrics: dict[str, Any]) -> str:
         f"{sm['false_positive_rate_vihsd_clean']:.2%} of clean ViHSD dev comments "
         f"({sm['false_positive_rate_vihsd_clean_stripped']:.2%} stripped)"
     )
-    fresh_f1, n_fresh = s["char_macro_f1_not_in_vihsd_train"], s["n_not_in_vihsd_train"]
     clean_spans = s["victsd_dev_non_toxic_with_spans"]
+    line = f"spans in {clean_spans:.2%} of non-toxic ViCTSD dev comments"
+    leak_free = (recorded or {}).get("spans", {}).get("dev_char_macro_f1_out_of_fold_docs")
+    if leak_free is not None:
+        line += (
+            f"; ViHOS dev char macro-F1 {leak_free:.4f} with hate probabilities from models that never saw "
+            "ViHOS dev (measured at training)"
+        )
+    lines.append(line)
     lines.append(
-        f"spans: char macro-F1 {fresh_f1:.4f} on the {n_fresh} ViHOS dev comments not in ViHSD train; "
-        f"spans in {clean_spans:.2%} of non-toxic ViCTSD dev comments"
+        f"calibration error (ECE, dev): toxicity {metrics['toxicity']['calibration_error']:.4f}, "
+        f"constructive {metrics['constructive']['calibration_error']:.4f}, "
+        f"hate_speech not clean {metrics['hate_speech']['calibration_error_not_clean']:.4f}"
     )
     d = metrics["default_policy_victsd_dev"]
     lines.append(
@@ -222,4 +232,11 @@ def metrics_table(metrics: dict[str, Any]) -> str:
         f"holds {d['held_share_of_toxic']:.2%} of toxic ones; rules fire on "
         f"{d['rule_hit_share_of_news_and_clean_social']:.2%} of news and clean social comments"
     )
+    speed = metrics.get("speed")
+    if speed:
+        lines.append(
+            f"speed: {speed['comments_per_s']} comments/s for analyze() with everything, batches of "
+            f"{speed['batch']}, {speed['comments']} dev comments, "
+            f"{'one core' if speed['one_core'] else 'not pinned'}"
+        )
     return "\n".join(lines)

@@ -16,7 +16,7 @@ from moderation.scoring.model import OUTPUTS, LinearModels
 from moderation.training.data import DATASET_FILES, Split
 from moderation.training.model_card import render_model_card
 
-DEFAULT_VERSION = "2026.11.1"
+DEFAULT_VERSION = "2026.11.2"
 
 
 def library_versions() -> dict[str, str]:
@@ -74,6 +74,9 @@ def publish(
         "format": FORMAT,
         "created_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "libraries": library_versions(),
+        # Libraries whose own serialisation the model files depend on (checked at load); the
+        # files are plain arrays and JSON, so none: any scikit-learn version can load them.
+        "requires": {},
         "outputs": list(OUTPUTS),
         "featurizer": {**models.featurizer.config(), "n_features": models.featurizer.n_features},
         "training_data": data,

@@ -2,10 +2,19 @@
 
 One hashed n-gram featuriser is fitted on the train texts of all four datasets; each attribute is a
 logistic regression on its own dataset's rows, trained on the texts and on copies stripped of
-diacritics (so that text typed without accents scores nearly the same). C is chosen on dev by the
-mean of the macro-F1 with and without accents. The coefficient vectors are stacked into one matrix.
-Spam is trained with ViSpamReviews SpamLabel 3 as positives and, as negatives, its SpamLabel 0 plus
-the ViCTSD and ViHSD train comments, so that news comments are not called spam.
+diacritics (so that text typed without accents scores nearly the same). C (and, for toxicity, the
+weight of ViHSD rows) is chosen on dev by the mean of the macro-F1 with and without accents, each at
+its best threshold. The coefficient vectors are stacked into one matrix.
+
+* Toxicity is an NB-weighted logistic regression (Wang & Manning's NB-SVM idea): every feature is
+  scaled by its naive-Bayes log-count ratio on ViCTSD train before the fit. The scaling is folded
+  into the exported coefficients, so serving is the same single product.
+* Hate speech is a multinomial regression; its class biases and temperature are tuned on dev here,
+  because the span tagger reads its probabilities.
+* Spam is trained with ViSpamReviews SpamLabel 3 as positives and, as negatives, its SpamLabel 0
+  plus the ViCTSD and ViHSD train comments, so that news comments are not called spam.
+* Spans: see ``span_training``; the comment-level probabilities it learns from are out of fold
+  (``folds``), because the hate model has memorised most ViHOS comments.
 """
 
 from __future__ import annotations
@@ -24,12 +33,14 @@ from sklearn.metrics import f1_score
 from sklearn.utils.class_weight import compute_sample_weight
 
 from moderation.scoring.hashing import HashedNgrams
-from moderation.scoring.model import OUTPUTS, LinearModels
+from moderation.scoring.model import OUTPUTS, LinearModels, _softmax
 from moderation.text.normalize import fold
 from moderation.text.prepare import prepare
 from moderation.text.teencode import TeencodeExpander, load_teencode
 from moderation.training.data import Split, load_all, strip_diacritics
-from moderation.training.span_training import train_span_tagger
+from moderation.training.folds import out_of_fold_probs
+from moderation.training.span_training import SpanData, doc_of, train_span_tagger
+from moderation.training.tuning import best_threshold, tune_hate
 
 SEED = 0
 LEXICON_PATH = Path(__file__).resolve().parent.parent / "data" / "vn-badwords-vi.json"
@@ -40,19 +51,19 @@ FEATURIZER = {
     "folded_word_range": (1, 3),
     "min_df": 3,
 }
-#: Weight of the ViHSD rows (relative to ViCTSD, both class-balanced) in the toxicity model.
-VIHSD_TOXICITY_WEIGHT = 0.1
-#: Span tagger: non-toxic ViCTSD train comments as all-negative examples (news vocabulary is not
-#: offensive), at most this share of non-toxic ViCTSD dev comments with a span before the gate,
-#: and the document-level gate (see ``SpanTagger.gate``; fixed, not tuned: ViHOS dev texts are
-#: mostly in ViHSD train, so the hate model would make any tuned gate look free).
-SPAN_CLEAN_WEIGHT = 1.0
-SPAN_CLEAN_BUDGET = 0.15
-SPAN_GATE = 0.2
+#: Weights of the ViHSD rows (offensive or hate = toxic; relative to ViCTSD, both class-balanced)
+#: tried in the toxicity model.
+VIHSD_TOXICITY_WEIGHTS = (0.0, 0.05)
+#: Smoothing of the naive-Bayes log-count ratios that scale the toxicity features.
+NB_ALPHA = 0.5
+#: At most this share of non-toxic ViCTSD dev comments may get a span (see ``train_span_tagger``).
+SPAN_CLEAN_BUDGET = 0.10
+#: Folds of the out-of-fold hate probabilities the span tagger learns from.
+SPAN_FOLDS = 4
 C_GRID = {
     "toxicity": (0.5, 1.0, 2.0),
     "constructive": (0.5, 1.0, 2.0),
-    "hate": (1.0, 2.0, 4.0),
+    "hate": (1.0, 2.0),
     "spam": (1.0, 4.0),
 }
 
@@ -86,39 +97,70 @@ class Trained:
     seconds: float
 
 
-def _fit(
-    x: sp.csr_matrix, y: np.ndarray, c: float, balanced: bool = True, sample_weight: np.ndarray | None = None
-) -> LogisticRegression:
+def nb_ratio(x: sp.csr_matrix, y: np.ndarray, alpha: float = NB_ALPHA) -> np.ndarray:
+    """Naive-Bayes log-count ratio of every feature (positive class against negative)."""
+    pos = np.asarray(x[y == 1].sum(axis=0)).ravel() + alpha
+    neg = np.asarray(x[y == 0].sum(axis=0)).ravel() + alpha
+    return np.log((pos / pos.sum()) / (neg / neg.sum())).astype(np.float32)
+
+
+@dataclass
+class Linear:
+    """One fitted binary model as plain arrays (feature scaling already folded in)."""
+
+    coef: np.ndarray
+    intercept: float
+
+    def logits(self, x: sp.csr_matrix) -> np.ndarray:
+        return np.asarray(x @ self.coef).ravel() + self.intercept
+
+
+def fit_binary(
+    x: sp.csr_matrix,
+    y: np.ndarray,
+    c: float,
+    *,
+    sample_weight: np.ndarray | None = None,
+    balanced: bool = True,
+    scale: np.ndarray | None = None,
+) -> Linear:
+    """Logistic regression on ``x`` (columns multiplied by ``scale`` if given)."""
     class_weight = "balanced" if balanced and sample_weight is None else None
     model = LogisticRegression(C=c, max_iter=3000, class_weight=class_weight, random_state=SEED)
-    return model.fit(x, y, sample_weight=sample_weight)
+    model.fit(x if scale is None else x @ sp.diags(scale), y, sample_weight=sample_weight)
+    coef = model.coef_[0] if scale is None else model.coef_[0] * scale
+    return Linear(coef=coef.astype(np.float32), intercept=float(model.intercept_[0]))
 
 
-def _select(
+def dev_score(model: Linear, dev: Sequence[tuple[sp.csr_matrix, np.ndarray]]) -> tuple[float, list[float]]:
+    """Mean macro-F1 over the dev views at their best common threshold, and each view's figure."""
+    probs = [1.0 / (1.0 + np.exp(-model.logits(x))) for x, _ in dev]
+    y = dev[0][1]
+    t = best_threshold(probs, y)
+    scores = [float(f1_score(y, p >= t, average="macro")) for p in probs]
+    return float(np.mean(scores)), scores
+
+
+def select(
     name: str,
-    x_train: sp.csr_matrix,
-    y_train: np.ndarray,
+    candidates: Sequence[tuple[dict[str, Any], Callable[[], Linear]]],
     dev: Sequence[tuple[sp.csr_matrix, np.ndarray]],
-    grid: Sequence[float],
     echo: Callable[[str], None],
-    balanced: bool = True,
-    sample_weight: np.ndarray | None = None,
-) -> tuple[LogisticRegression, dict[str, Any]]:
-    """Fit each C, keep the best mean dev macro-F1 over (original, stripped)."""
-    best: tuple[float, float, LogisticRegression] | None = None
-    for c in grid:
+) -> tuple[Linear, dict[str, Any]]:
+    """Fit every candidate, keep the best mean dev macro-F1 over (original, stripped)."""
+    best: tuple[float, dict[str, Any], Linear] | None = None
+    for params, make in candidates:
         started = time.perf_counter()
-        model = _fit(x_train, y_train, c, balanced, sample_weight)
-        scores = [f1_score(y, model.predict(x), average="macro") for x, y in dev]
-        mean = float(np.mean(scores))
+        model = make()
+        mean, scores = dev_score(model, dev)
         echo(
-            f"  {name}: C={c} dev macro-F1 {scores[0]:.4f}, stripped {scores[-1]:.4f} "
+            f"  {name}: {params} dev macro-F1 {scores[0]:.4f}, stripped {scores[-1]:.4f} "
             f"({time.perf_counter() - started:.0f}s)"
         )
         if best is None or mean > best[0]:
-            best = (mean, c, model)
+            best = (mean, params, model)
     assert best is not None
-    return best[2], {"C": best[1], "dev_mean_macro_f1_at_argmax": round(best[0], 4)}
+    return best[2], {**best[1], "dev_mean_macro_f1_at_argmax": round(best[0], 4)}
 
 
 def load_lexicon(path: Path = LEXICON_PATH) -> list[str]:
@@ -127,10 +169,18 @@ def load_lexicon(path: Path = LEXICON_PATH) -> list[str]:
     return sorted({fold(w) for w in words if fold(w)})
 
 
+def _fit_hate(c: float) -> Callable[[sp.csr_matrix, np.ndarray], LogisticRegression]:
+    def fit(x: sp.csr_matrix, y: np.ndarray) -> LogisticRegression:
+        return LogisticRegression(C=c, max_iter=3000, random_state=SEED).fit(x, y)
+
+    return fit
+
+
 def train_models(datasets_dir: Path, echo: Callable[[str], None] = print) -> Trained:
     """Train every attribute and the span tagger; returns the stacked models (thresholds not yet tuned)."""
     started = time.perf_counter()
     corpus = Corpus(splits=load_all(datasets_dir), expander=TeencodeExpander(load_teencode()))
+    splits = corpus.splits
     echo("preparing texts and fitting the featuriser")
     train_texts = [t for n in ("victsd", "vihsd", "vihos", "vispam") for t in corpus.texts(f"{n}/train")]
     featurizer = HashedNgrams(**FEATURIZER).fit_texts(corpus.features(train_texts))
@@ -143,7 +193,7 @@ def train_models(datasets_dir: Path, echo: Callable[[str], None] = print) -> Tra
         return sp.vstack([matrix(corpus.texts(name)), matrix(corpus.texts(name, stripped=True))]).tocsr()
 
     def dev_sets(split: str, column: str) -> list[tuple[sp.csr_matrix, np.ndarray]]:
-        y = np.array(corpus.splits[split].column(column))
+        y = np.array(splits[split].column(column))
         return [(matrix(corpus.texts(split, stripped=s)), y) for s in (False, True)]
 
     coef = np.zeros((featurizer.n_features, len(OUTPUTS)), dtype=np.float32)
@@ -152,92 +202,149 @@ def train_models(datasets_dir: Path, echo: Callable[[str], None] = print) -> Tra
 
     x_ctsd = augmented("victsd/train")
     x_hsd = augmented("vihsd/train")
-    y_hate = np.array(corpus.splits["vihsd/train"].column("label_id") * 2)
+    y_hate = np.array(splits["vihsd/train"].column("label_id") * 2)
 
-    # Toxicity: ViCTSD, plus ViHSD (offensive or hate = toxic) at a small weight. ViCTSD news
-    # comments contain little profanity, so without ViHSD plain swearing scores low.
-    y_ctsd = np.array(corpus.splits["victsd/train"].column("Toxicity") * 2)
+    # Toxicity: NB-weighted, ViCTSD plus (maybe) ViHSD rows at a small weight.
+    y_ctsd = np.array(splits["victsd/train"].column("Toxicity") * 2)
+    ratio = nb_ratio(x_ctsd, y_ctsd)
+    x_tox = sp.vstack([x_ctsd, x_hsd]).tocsr()
     y_tox = np.concatenate([y_ctsd, (y_hate > 0).astype(int)])
-    weights = np.concatenate(
-        [
-            compute_sample_weight("balanced", y_ctsd),
-            VIHSD_TOXICITY_WEIGHT * compute_sample_weight("balanced", y_hate > 0),
-        ]
-    )
-    model, choices["toxicity"] = _select(
+
+    def toxicity(c: float, w: float) -> Callable[[], Linear]:
+        weights = np.concatenate(
+            [compute_sample_weight("balanced", y_ctsd), w * compute_sample_weight("balanced", y_hate > 0)]
+        )
+        return lambda: fit_binary(x_tox, y_tox, c, sample_weight=weights, scale=ratio)
+
+    model, choices["toxicity"] = select(
         "toxicity",
-        sp.vstack([x_ctsd, x_hsd]).tocsr(),
-        y_tox,
+        [
+            ({"C": c, "vihsd_weight": w}, toxicity(c, w))
+            for w in VIHSD_TOXICITY_WEIGHTS
+            for c in C_GRID["toxicity"]
+        ],
         dev_sets("victsd/dev", "Toxicity"),
-        C_GRID["toxicity"],
-        echo,
-        sample_weight=weights,
-    )
-    choices["toxicity"]["vihsd_weight"] = VIHSD_TOXICITY_WEIGHT
-    coef[:, 0], intercept[0] = model.coef_[0], model.intercept_[0]
-
-    y = np.array(corpus.splits["victsd/train"].column("Constructiveness") * 2)
-    model, choices["constructive"] = _select(
-        "constructive", x_ctsd, y, dev_sets("victsd/dev", "Constructiveness"), C_GRID["constructive"], echo
-    )
-    coef[:, 1], intercept[1] = model.coef_[0], model.intercept_[0]
-
-    model, choices["hate_speech"] = _select(
-        "hate_speech",
-        x_hsd,
-        y_hate,
-        dev_sets("vihsd/dev", "label_id"),
-        C_GRID["hate"],
         echo,
     )
-    coef[:, 3:6], intercept[3:6] = model.coef_.T, model.intercept_
+    choices["toxicity"]["nb_alpha"] = NB_ALPHA
+    coef[:, 0], intercept[0] = model.coef, model.intercept
 
-    spam = corpus.splits["vispam/train"]
+    y = np.array(splits["victsd/train"].column("Constructiveness") * 2)
+    model, choices["constructive"] = select(
+        "constructive",
+        [({"C": c}, lambda c=c: fit_binary(x_ctsd, y, c)) for c in C_GRID["constructive"]],
+        dev_sets("victsd/dev", "Constructiveness"),
+        echo,
+    )
+    coef[:, 1], intercept[1] = model.coef, model.intercept
+
+    spam = splits["vispam/train"]
     labels = spam.column("SpamLabel")
     spam_pos = [t for t, label in zip(spam.texts, labels, strict=True) if label == 3]
     spam_neg = [t for t, label in zip(spam.texts, labels, strict=True) if label == 0]
     news = corpus.texts("victsd/train") + corpus.texts("vihsd/train")
     texts = spam_pos + spam_neg + news
-    texts = texts + [strip_diacritics(t) for t in texts]
+    x_spam = matrix(texts + [strip_diacritics(t) for t in texts])
     y_spam = np.array(([1] * len(spam_pos) + [0] * (len(spam_neg) + len(news))) * 2)
-    dev_spam = corpus.splits["vispam/dev"]
+    dev_spam = splits["vispam/dev"]
     dev_labels = dev_spam.column("SpamLabel")
     dev_texts = [t for t, label in zip(dev_spam.texts, dev_labels, strict=True) if label in (0, 3)]
     dev_y = np.array([int(label == 3) for label in dev_labels if label in (0, 3)])
-    model, choices["spam"] = _select(
-        "spam", matrix(texts), y_spam, [(matrix(dev_texts), dev_y)], C_GRID["spam"], echo, balanced=False
-    )
-    coef[:, 2], intercept[2] = model.coef_[0], model.intercept_[0]
-
-    echo("training the span tagger (ViHOS)")
-    vihos_train, vihos_dev = corpus.splits["vihos/train"], corpus.splits["vihos/dev"]
-    teencode = dict(corpus.expander.table)
-    ctsd_train, ctsd_dev = corpus.splits["victsd/train"], corpus.splits["victsd/dev"]
-    clean_train = [t for t, y in zip(ctsd_train.texts, ctsd_train.column("Toxicity"), strict=True) if y == 0]
-    clean_dev = [t for t, y in zip(ctsd_dev.texts, ctsd_dev.column("Toxicity"), strict=True) if y == 0]
-    tagger, choices["spans"] = train_span_tagger(
-        vihos_train.texts,
-        vihos_train.spans(),
-        vihos_dev.texts,
-        vihos_dev.spans(),
-        teencode,
-        load_lexicon(),
+    model, choices["spam"] = select(
+        "spam",
+        [({"C": c}, lambda c=c: fit_binary(x_spam, y_spam, c, balanced=False)) for c in C_GRID["spam"]],
+        [(matrix(dev_texts), dev_y)],
         echo,
-        c_grid=(1.0,),
-        clean_train=clean_train,
-        clean_weight=SPAN_CLEAN_WEIGHT,
-        clean_dev=clean_dev,
-        clean_budget=SPAN_CLEAN_BUDGET,
-        thresholds=(0.4, 0.45, 0.5, 0.55, 0.6),
     )
-    tagger.gate = SPAN_GATE
-    choices["spans"]["gate"] = SPAN_GATE
+    coef[:, 2], intercept[2] = model.coef, model.intercept
+
+    hate_dev = dev_sets("vihsd/dev", "label_id")
+    best_hate: tuple[float, float, LogisticRegression, np.ndarray, float] | None = None
+    for c in C_GRID["hate"]:
+        t0 = time.perf_counter()
+        hate = _fit_hate(c)(x_hsd, y_hate)
+        bias, temp, score = tune_hate([hate.decision_function(x) for x, _ in hate_dev], hate_dev[0][1])
+        echo(f"  hate_speech: C={c} dev mean macro-F1 {score:.4f} ({time.perf_counter() - t0:.0f}s)")
+        if best_hate is None or score > best_hate[0]:
+            best_hate = (score, c, hate, bias, temp)
+    assert best_hate is not None
+    score, c_hate, hate, hate_bias, temp = best_hate
+    choices["hate_speech"] = {
+        "C": c_hate,
+        "dev_mean_macro_f1_at_argmax": round(score, 4),
+        "bias": [round(float(b), 4) for b in hate_bias],
+        "temperature": round(temp, 4),
+    }
+    # Served as softmax((z + bias) / T): fold T into the coefficients and the bias.
+    coef[:, 3:6], intercept[3:6] = hate.coef_.T / temp, hate.intercept_ / temp
+    hate_bias = hate_bias / temp
+
+    echo("training the span tagger (ViHOS), with out-of-fold hate probabilities")
+    tagger, choices["spans"] = _train_spans(
+        corpus, matrix, x_hsd, y_hate, _fit_hate(c_hate), hate, hate_bias, temp, echo
+    )
     models = LinearModels(
         featurizer=featurizer,
         coef=coef,
         intercept=intercept,
-        hate_bias=np.zeros(3),
+        hate_bias=hate_bias,
         spans=tagger,
-        teencode=teencode,
+        teencode=dict(corpus.expander.table),
     )
     return Trained(models=models, choices=choices, seconds=time.perf_counter() - started)
+
+
+def _train_spans(
+    corpus: Corpus,
+    matrix: Callable[[Sequence[str]], sp.csr_matrix],
+    x_hsd: sp.csr_matrix,
+    y_hate: np.ndarray,
+    fit: Callable[[sp.csr_matrix, np.ndarray], LogisticRegression],
+    served: LogisticRegression,
+    hate_bias: np.ndarray,
+    temp: float,
+    echo: Callable[[str], None],
+) -> tuple[Any, dict[str, Any]]:
+    """Out-of-fold hate probabilities for ViHOS train, leak-free ones for ViHOS dev, then the tagger.
+
+    Clean news (non-toxic ViCTSD comments) get the served model's probabilities: ViCTSD comments are
+    not in ViHSD, so those are out of sample already.
+    """
+    train, dev = corpus.splits["vihos/train"], corpus.splits["vihos/dev"]
+
+    def probs(model: LogisticRegression) -> Callable[[sp.csr_matrix], np.ndarray]:
+        return lambda z: _softmax(np.asarray(model.decision_function(z)) / temp + hate_bias)
+
+    def fit_probs(x: sp.csr_matrix, y: np.ndarray) -> Callable[[sp.csr_matrix], np.ndarray]:
+        return probs(fit(x, y))
+
+    def clean(split: str, stripped: bool) -> SpanData:
+        data = corpus.splits[split]
+        texts = [t for t, y in zip(data.texts, data.column("Toxicity"), strict=True) if y == 0]
+        docs = doc_of(probs(served)(matrix(texts)))
+        extra = doc_of(probs(served)(matrix([strip_diacritics(t) for t in texts]))) if stripped else []
+        return SpanData(texts, [set() for _ in texts], docs, extra)
+
+    t0 = time.perf_counter()
+    stripped = [strip_diacritics(t) for t in train.texts]
+    (train_probs,), (dev_probs,) = out_of_fold_probs(
+        corpus.splits["vihsd/train"].texts,
+        x_hsd,
+        y_hate,
+        fit_probs,
+        targets=[(train.texts, [matrix(train.texts), matrix(stripped)])],
+        held_out=[(dev.texts, [matrix(dev.texts)])],
+        k=SPAN_FOLDS,
+    )
+    echo(f"  {SPAN_FOLDS} out-of-fold hate models ({time.perf_counter() - t0:.0f}s)")
+    tagger, choices = train_span_tagger(
+        SpanData(train.texts, train.spans(), doc_of(train_probs[0]), doc_of(train_probs[1])),
+        SpanData(dev.texts, dev.spans(), doc_of(dev_probs[0])),
+        clean("victsd/train", stripped=True),
+        clean("victsd/dev", stripped=False),
+        dict(corpus.expander.table),
+        load_lexicon(),
+        echo,
+        clean_budget=SPAN_CLEAN_BUDGET,
+    )
+    return tagger, {**choices, "folds": SPAN_FOLDS}
