@@ -127,8 +127,12 @@ class Stack:
                 command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             except OSError:
                 continue
-            role = "redis" if "redis-server" in command else "worker" if " worker" in command else "web"
-            roles[role].append(int(entry.name))
+            if "redis-server" in command:
+                roles["redis"].append(int(entry.name))
+            elif "moderation worker" in command:
+                roles["worker"].append(int(entry.name))
+            elif "gunicorn" in command:
+                roles["web"].append(int(entry.name))
         return roles
 
     def peak_memory_mib(self) -> dict[str, float]:

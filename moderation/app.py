@@ -5,12 +5,23 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
+from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from moderation import extensions
 from moderation.api.errors import register_error_handlers
 from moderation.settings import Settings
+
+
+def _refuse_nul_characters() -> None:
+    """PostgreSQL text cannot hold NUL: refuse it in URLs and forms before it reaches a query."""
+    if "\x00" in request.path or any("\x00" in value for value in request.args.values()):
+        raise BadRequest("NUL characters are not allowed in the URL")
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") and any(
+        "\x00" in value for value in request.form.values()
+    ):
+        raise BadRequest("NUL characters are not allowed in the form")
 
 
 def create_app(test_config: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
@@ -49,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     # The widget's script and stylesheet, and the demo article page (``/demo``, per settings).
     app.register_blueprint(widget_bp)
     register_error_handlers(app)
+    app.before_request(_refuse_nul_characters)
     # The moderators' pages: sign-in, CSRF (the API exempt), languages, the blueprint itself.
     init_dashboard(app, settings)
     return app

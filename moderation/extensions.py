@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, current_app
 
 from moderation.queueing import ScoringQueue, connect
+from moderation.recent_texts import RedisRecentTexts
 from moderation.settings import Settings
 from moderation.storage.db import Database
 
@@ -33,6 +34,10 @@ class Resources:
             )
             if self.redis is not None
             else None
+        )
+        #: Recent fingerprints for the door's repeat and flood checks (none without Redis).
+        self.recent: RedisRecentTexts | None = (
+            RedisRecentTexts(self.redis) if self.redis is not None else None
         )
         self._analyzer: Analyzer | None = None
         #: Cached by the ops blueprint: the artifact check result and the metrics registry.

@@ -157,3 +157,17 @@ def test_the_openapi_description_holds_under_schemathesis(app, auth):
                 assert "error" in response.json()
 
         run()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/comments/ab%00cd",
+        "/api/v1/articles/a%00b/comments?site=demo",
+        "/api/v1/articles/a/comments?site=d%00",
+    ],
+)
+def test_nul_characters_in_urls_are_refused_before_any_query(client, auth, path):
+    response = client.get(path, headers=auth)
+    assert response.status_code == 400
+    assert_contract_error(response)

@@ -50,7 +50,12 @@ def submit_comment() -> tuple[Response, int, dict[str, str]]:
             )
             trap = bot_trap(data, caller.site.id, caller.site.abuse)
         comment = services.submit_comment(
-            session, caller.site, submission, bot_trap=trap, will_enqueue=res.queue is not None
+            session,
+            caller.site,
+            submission,
+            bot_trap=trap,
+            will_enqueue=res.queue is not None,
+            recent=res.recent,
         )
         comment_id, status = comment.id, comment.status
     # Committed: from here on the comment cannot be lost. If Redis refuses it, the enqueue recorded

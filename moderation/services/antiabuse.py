@@ -10,11 +10,11 @@ Bot traps (``honeypot``, ``too_fast``) are silent: the reader's browser sees the
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from limits import parse_many
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from moderation.errors import ValidationError
@@ -95,14 +95,6 @@ class DoorCheck:
     silent: bool = False
 
 
-def _add_fingerprints(comment: Comment) -> None:
-    value = fingerprint.simhash64(comment.content)
-    comment.exact_fingerprint = fingerprint.exact_fingerprint(comment.content)
-    comment.simhash = fingerprint.to_signed(value)
-    for index, band in enumerate(fingerprint.bands(value)):
-        setattr(comment, f"simhash_band{index}", band)
-
-
 def _ban_values(author: Author, ip: str | None) -> list[tuple[str, str]]:
     values = []
     if author.email:
@@ -123,28 +115,44 @@ def is_banned(session: Session, site_id: int, author: Author, ip: str | None) ->
     return session.scalar(select(Ban.id).where(Ban.site_id == site_id, or_(*conditions)).limit(1)) is not None
 
 
-def _recent_similar(session: Session, comment: Comment, since: datetime) -> list[Comment]:
-    """Comments of the site since ``since`` sharing the exact fingerprint or a SimHash band."""
-    bands = [getattr(Comment, f"simhash_band{i}") == getattr(comment, f"simhash_band{i}") for i in range(6)]
-    candidates = session.scalars(
-        select(Comment).where(
-            Comment.site_id == comment.site_id,
-            Comment.created_at >= since,
-            Comment.id != comment.id,
-            or_(Comment.exact_fingerprint == comment.exact_fingerprint, *bands),
+@dataclass(frozen=True)
+class Probe:
+    """What the repeat and flood checks know of one comment: who sent it, when, its fingerprints."""
+
+    id: str
+    author_id: int
+    client_ip: str | None
+    at: float
+    exact: str
+    simhash: int
+
+    @classmethod
+    def of(cls, comment: Comment, at: float) -> Probe:
+        return cls(
+            id=comment.id,
+            author_id=comment.author_id,
+            client_ip=comment.client_ip,
+            at=at,
+            exact=fingerprint.exact_fingerprint(comment.content),
+            simhash=fingerprint.simhash64(comment.content),
         )
-    ).all()
-    own = comment.simhash  # signed or not, the masked XOR in ``distance`` compares the same 64 bits
-    return [
-        c
-        for c in candidates
-        if c.exact_fingerprint == comment.exact_fingerprint
-        or (c.simhash is not None and fingerprint.distance(c.simhash, own) <= fingerprint.NEAR_DISTANCE)
-    ]
+
+    def near(self, other: Probe) -> bool:
+        return other.exact == self.exact or fingerprint.distance(other.simhash, self.simhash) <= (
+            fingerprint.NEAR_DISTANCE
+        )
 
 
-def _sender(comment: Comment) -> tuple[str, Any]:
-    return ("ip", comment.client_ip) if comment.client_ip else ("author", comment.author_id)
+class RecentIndex(Protocol):
+    """Where recent comments' fingerprints are kept (Redis in the service; see ``recent_texts``)."""
+
+    def similar_and_remember(self, site_id: int, probe: Probe, window_seconds: float) -> list[Probe]:
+        """Probes of the site within the window sharing a fingerprint band; then remember ``probe``."""
+        ...
+
+
+def _sender(probe: Probe) -> tuple[str, Any]:
+    return ("ip", probe.client_ip) if probe.client_ip else ("author", probe.author_id)
 
 
 def check_at_door(
@@ -157,9 +165,13 @@ def check_at_door(
     now: datetime,
     bot_trap: str | None = None,
     site_has_bans: bool = True,
+    recent: RecentIndex | None = None,
 ) -> DoorCheck:
-    """Fingerprint a new comment (added, not yet flushed) and decide whether it may go on to scoring."""
-    _add_fingerprints(comment)
+    """Decide whether a new comment (added, not yet flushed) may go on to scoring.
+
+    Without a ``recent`` index (a test or a script storing comments directly) repeats and floods
+    are not looked for; bans and bot traps still are.
+    """
     if bot_trap is not None:
         return DoorCheck(status="rejected", reasons=[bot_trap], silent=True)
     hits: list[str] = []
@@ -167,28 +179,29 @@ def check_at_door(
         site_has_bans and is_banned(session, comment.site_id, author, comment.client_ip)
     ):
         hits.append("banned_author")
-    window = max(settings.duplicate_window_minutes, settings.flood_window_minutes)
-    similar = _recent_similar(session, comment, now - timedelta(minutes=window)) if window else []
+    window = 60 * max(settings.duplicate_window_minutes, settings.flood_window_minutes)
+    probe = Probe.of(comment, now.timestamp())
+    similar = (
+        [p for p in recent.similar_and_remember(comment.site_id, probe, window) if probe.near(p)]
+        if recent is not None and window
+        else []
+    )
     duplicates = [
-        c
-        for c in similar
-        if c.created_at >= now - timedelta(minutes=settings.duplicate_window_minutes)
-        and (c.author_id == comment.author_id or (comment.client_ip and c.client_ip == comment.client_ip))
+        p
+        for p in similar
+        if p.at >= probe.at - 60 * settings.duplicate_window_minutes
+        and (p.author_id == probe.author_id or (probe.client_ip and p.client_ip == probe.client_ip))
     ]
     if duplicates:
         hits.append("duplicate")
-    flood_since = now - timedelta(minutes=settings.flood_window_minutes)
-    flooding = [c for c in similar if c.created_at >= flood_since]
-    senders = {_sender(c) for c in flooding} | {_sender(comment)}
+    flooding = [p for p in similar if p.at >= probe.at - 60 * settings.flood_window_minutes]
+    senders = {_sender(p) for p in flooding} | {_sender(probe)}
     if fingerprint.significant(comment.content) and len(senders) >= settings.flood_senders:
         hits.append("flood")
     check = DoorCheck()
-    group = duplicates + flooding if ("duplicate" in hits or "flood" in hits) else []
+    group = {p.id for p in duplicates + flooding} if ("duplicate" in hits or "flood" in hits) else set()
     if group:
-        first = min(group, key=lambda c: (c.created_at, c.id))
-        check.cluster_id = first.cluster_id or first.id
-        for member in group:
-            member.cluster_id = member.cluster_id or check.cluster_id
+        check.cluster_id = _join_cluster(session, group)
         comment.cluster_id = check.cluster_id
     for hit in hits:
         action = policy.rule_actions.get(hit, "review")
@@ -197,3 +210,20 @@ def check_at_door(
             if check.status != "rejected":
                 check.status = STATUS_BY_ACTION[action]
     return check
+
+
+def _join_cluster(session: Session, member_ids: set[str]) -> str:
+    """The cluster of the earliest member (or that member itself); members without one join it."""
+    members = session.execute(
+        select(Comment.id, Comment.cluster_id, Comment.created_at)
+        .where(Comment.id.in_(list(member_ids)))
+        .order_by(Comment.created_at, Comment.id)
+    ).all()
+    if not members:  # remembered, but not stored (its post failed): a cluster of its own
+        return min(member_ids)
+    first = members[0]
+    cluster = first.cluster_id or first.id
+    unclustered = [m.id for m in members if m.cluster_id is None]
+    if unclustered:
+        session.execute(update(Comment).where(Comment.id.in_(unclustered)).values(cluster_id=cluster))
+    return cluster

@@ -40,6 +40,7 @@ def submit_comment(
     *,
     bot_trap: str | None = None,
     will_enqueue: bool = False,
+    recent: antiabuse.RecentIndex | None = None,
 ) -> Comment:
     """Store a new comment. The caller commits before answering, then enqueues it if still pending.
 
@@ -47,7 +48,8 @@ def submit_comment(
     ``bot_trap`` names the trap a widget post fell into (``honeypot``, ``too_fast``). With
     ``will_enqueue`` the enqueue is recorded in this same transaction (one commit per post instead
     of two); the caller must call ``unmark_enqueued`` if handing it to the queue then fails.
-    ``site`` may be the cached ``SiteContext`` (the web's hot path) or the site itself.
+    ``site`` may be the cached ``SiteContext`` (the web's hot path) or the site itself; ``recent``
+    is where recent fingerprints are kept for the repeat and flood checks.
     """
     context = site if isinstance(site, SiteContext) else site_cache.context(session, site)
     article = repo.get_or_create_article(
@@ -88,6 +90,7 @@ def submit_comment(
             now=now,
             bot_trap=bot_trap,
             site_has_bans=context.has_bans,
+            recent=recent,
         )
     if door.status is not None:
         comment.status = door.status

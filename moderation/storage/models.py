@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -135,13 +134,6 @@ class Comment(Base):
         Index("ix_comments_status_enqueued", "status", "enqueued_at"),
         Index("ix_comments_site_status_score", "site_id", "status", "score_max"),
         Index("ix_comments_author_status", "author_id", "status"),
-        Index("ix_comments_site_band0", "site_id", "simhash_band0", "created_at"),
-        Index("ix_comments_site_band1", "site_id", "simhash_band1", "created_at"),
-        Index("ix_comments_site_band2", "site_id", "simhash_band2", "created_at"),
-        Index("ix_comments_site_band3", "site_id", "simhash_band3", "created_at"),
-        Index("ix_comments_site_band4", "site_id", "simhash_band4", "created_at"),
-        Index("ix_comments_site_band5", "site_id", "simhash_band5", "created_at"),
-        Index("ix_comments_site_exact", "site_id", "exact_fingerprint", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -163,16 +155,6 @@ class Comment(Base):
     score_max: Mapped[float | None] = mapped_column(Float)
     #: The content folded (lower case, no diacritics) for accent-insensitive search.
     search_text: Mapped[str | None] = mapped_column(Text)
-    #: Hash of the text reduced to its letters (folded, digits and punctuation dropped): copies.
-    exact_fingerprint: Mapped[str | None] = mapped_column(String(32))
-    #: SimHash of the folded text and its six bands: near duplicates share a band.
-    simhash: Mapped[int | None] = mapped_column(BigInteger)
-    simhash_band0: Mapped[int | None] = mapped_column(Integer)
-    simhash_band1: Mapped[int | None] = mapped_column(Integer)
-    simhash_band2: Mapped[int | None] = mapped_column(Integer)
-    simhash_band3: Mapped[int | None] = mapped_column(Integer)
-    simhash_band4: Mapped[int | None] = mapped_column(Integer)
-    simhash_band5: Mapped[int | None] = mapped_column(Integer)
     #: The first comment of a group of near duplicates (repeats or a flood), for one-click action.
     cluster_id: Mapped[str | None] = mapped_column(String(32), index=True)
     client_ip: Mapped[str | None] = mapped_column(String(64))

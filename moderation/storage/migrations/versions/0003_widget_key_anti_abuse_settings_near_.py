@@ -1,4 +1,4 @@
-"""widget key, anti-abuse settings, near-duplicate fingerprints, bans
+"""widget key, anti-abuse settings, near-duplicate clusters, bans
 
 Revision ID: 0003
 Revises: 0002
@@ -42,37 +42,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("site_id", "kind", "value", name="uq_bans_site_kind_value"),
     )
     with op.batch_alter_table("comments", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("exact_fingerprint", sa.String(length=32), nullable=True))
-        batch_op.add_column(sa.Column("simhash", sa.BigInteger(), nullable=True))
-        batch_op.add_column(sa.Column("simhash_band0", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("simhash_band1", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("simhash_band2", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("simhash_band3", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("simhash_band4", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("simhash_band5", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("cluster_id", sa.String(length=32), nullable=True))
         batch_op.create_index(batch_op.f("ix_comments_cluster_id"), ["cluster_id"], unique=False)
-        batch_op.create_index(
-            "ix_comments_site_band0", ["site_id", "simhash_band0", "created_at"], unique=False
-        )
-        batch_op.create_index(
-            "ix_comments_site_band1", ["site_id", "simhash_band1", "created_at"], unique=False
-        )
-        batch_op.create_index(
-            "ix_comments_site_band2", ["site_id", "simhash_band2", "created_at"], unique=False
-        )
-        batch_op.create_index(
-            "ix_comments_site_band3", ["site_id", "simhash_band3", "created_at"], unique=False
-        )
-        batch_op.create_index(
-            "ix_comments_site_band4", ["site_id", "simhash_band4", "created_at"], unique=False
-        )
-        batch_op.create_index(
-            "ix_comments_site_band5", ["site_id", "simhash_band5", "created_at"], unique=False
-        )
-        batch_op.create_index(
-            "ix_comments_site_exact", ["site_id", "exact_fingerprint", "created_at"], unique=False
-        )
 
     with op.batch_alter_table("site_policies", schema=None) as batch_op:
         batch_op.add_column(sa.Column("abuse", sa.JSON(), nullable=True))
@@ -99,22 +70,7 @@ def downgrade() -> None:
         batch_op.drop_column("abuse")
 
     with op.batch_alter_table("comments", schema=None) as batch_op:
-        batch_op.drop_index("ix_comments_site_exact")
-        batch_op.drop_index("ix_comments_site_band5")
-        batch_op.drop_index("ix_comments_site_band4")
-        batch_op.drop_index("ix_comments_site_band3")
-        batch_op.drop_index("ix_comments_site_band2")
-        batch_op.drop_index("ix_comments_site_band1")
-        batch_op.drop_index("ix_comments_site_band0")
         batch_op.drop_index(batch_op.f("ix_comments_cluster_id"))
         batch_op.drop_column("cluster_id")
-        batch_op.drop_column("simhash_band5")
-        batch_op.drop_column("simhash_band4")
-        batch_op.drop_column("simhash_band3")
-        batch_op.drop_column("simhash_band2")
-        batch_op.drop_column("simhash_band1")
-        batch_op.drop_column("simhash_band0")
-        batch_op.drop_column("simhash")
-        batch_op.drop_column("exact_fingerprint")
 
     op.drop_table("bans")

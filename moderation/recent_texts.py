@@ -1,0 +1,76 @@
+"""Recent comments' fingerprints in Redis, for the door's repeat and flood checks.
+
+Each comment is filed under its exact fingerprint and each of its SimHash bands, in sorted sets
+scored by time that expire with the site's window; a new comment reads the sets it would join and
+joins them, in one round trip. Candidates sharing a set are confirmed by SimHash distance by the
+caller. Kept out of the database so a post costs no extra index writes there; if Redis is down,
+the checks are skipped (the comment is still stored and scored).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from redis.exceptions import RedisError
+
+from moderation.services.antiabuse import Probe
+from moderation.text import fingerprint
+
+log = logging.getLogger(__name__)
+PREFIX = "moderation:recent"
+
+
+def _encode(probe: Probe) -> str:
+    return "|".join(
+        (
+            probe.id,
+            str(probe.author_id),
+            probe.client_ip or "",
+            f"{probe.at:.3f}",
+            probe.exact,
+            str(probe.simhash),
+        )
+    )
+
+
+def _decode(raw: bytes | str) -> Probe | None:
+    try:
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        comment_id, author_id, ip, at, exact, simhash = text.split("|")
+        return Probe(comment_id, int(author_id), ip or None, float(at), exact, int(simhash))
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+class RedisRecentTexts:
+    def __init__(self, connection: redis.Redis) -> None:
+        self.connection = connection
+
+    def _keys(self, site_id: int, probe: Probe) -> list[str]:
+        keys = [f"{PREFIX}:{site_id}:x:{probe.exact}"]
+        keys += [f"{PREFIX}:{site_id}:b{i}:{band}" for i, band in enumerate(fingerprint.bands(probe.simhash))]
+        return keys
+
+    def similar_and_remember(self, site_id: int, probe: Probe, window_seconds: float) -> list[Probe]:
+        since = probe.at - window_seconds
+        keys = self._keys(site_id, probe)
+        member = _encode(probe)
+        try:
+            pipe = self.connection.pipeline(transaction=False)
+            for key in keys:
+                pipe.zrangebyscore(key, since, "+inf")
+            for key in keys:
+                pipe.zadd(key, {member: probe.at})
+                pipe.zremrangebyscore(key, "-inf", since)
+                pipe.expire(key, int(window_seconds) + 60)
+            replies = pipe.execute()
+        except RedisError as exc:
+            log.warning("repeat and flood checks skipped: Redis unavailable (%s)", exc)
+            return []
+        found: dict[str, Probe] = {}
+        for raw in (item for reply in replies[: len(keys)] for item in reply):
+            other = _decode(raw)
+            if other is not None and other.id != probe.id:
+                found[other.id] = other
+        return list(found.values())
