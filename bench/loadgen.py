@@ -63,6 +63,7 @@ async def run(args: argparse.Namespace) -> list[dict]:
     results: list[dict] = []
 
     async def one(index: int) -> None:
+        index += args.offset
         body = json.dumps(
             {
                 "article_id": f"bench-{index % 50}",
@@ -111,6 +112,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--offset",
+        type=int,
+        default=0,
+        help="first text/reader index: runs that share a site must not repeat",
+    )
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     results = asyncio.run(run(args))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -114,11 +114,16 @@ def _database_update_rate(database_url: str, texts: list[str]) -> float:
 
 
 def measure_stages(
-    stack: Any, database_url: str, key: str, texts_file: Path, workdir: Path, count: int
+    stack: Any,
+    database_url: str,
+    key: str,
+    texts_file: Path,
+    workdir: Path,
+    count: int,
+    load: Callable[..., list[dict]],
+    decided_times: Callable[[str, list[str]], dict[str, float]],
 ) -> dict:
     import json
-
-    from bench.bench_e2e import decided_times, load
 
     stack.signal_workers(signal.SIGSTOP)
     try:

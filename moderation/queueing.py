@@ -16,6 +16,7 @@ between one and ``max_drainers`` drain jobs alive while the list is non-empty:
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -127,9 +128,24 @@ class ScoringQueue:
             description="score pending comments",
         )
 
-    def pop_batch(self) -> list[str]:
-        raw = self.connection.lpop(PENDING_KEY, self.batch_size) or []
-        self.connection.expire(DRAINERS_KEY, DRAINERS_TTL_SECONDS)
+    def pop_batch(self, linger: float = 0.0) -> list[str]:
+        """Up to ``batch_size`` ids; if fewer were waiting, wait ``linger`` seconds once for more.
+
+        Under load comments arrive one by one: scoring them as they come would pay a batch's fixed
+        cost (two transactions, the policy, the model's set-up) per comment. A short linger lets a
+        batch fill; when the queue is idle it adds at most ``linger`` to a comment's wait.
+        """
+        ids = self._pop(self.batch_size)
+        if ids and linger > 0 and len(ids) < self.batch_size:
+            time.sleep(linger)
+            ids += self._pop(self.batch_size - len(ids))
+        return ids
+
+    def _pop(self, count: int) -> list[str]:
+        pipe = self.connection.pipeline(transaction=False)
+        pipe.lpop(PENDING_KEY, count)
+        pipe.expire(DRAINERS_KEY, DRAINERS_TTL_SECONDS)
+        raw = pipe.execute()[0] or []
         return [item.decode() if isinstance(item, bytes) else item for item in raw]
 
     def give_back(self, comment_ids: Sequence[str]) -> None:

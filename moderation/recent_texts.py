@@ -10,6 +10,7 @@ the checks are skipped (the comment is still stored and scored).
 from __future__ import annotations
 
 import logging
+import random
 
 import redis
 from redis.exceptions import RedisError
@@ -19,6 +20,8 @@ from moderation.text import fingerprint
 
 log = logging.getLogger(__name__)
 PREFIX = "moderation:recent"
+#: Share of posts that also trim expired entries from the sets they join.
+TRIM_SHARE = 1 / 16
 
 
 def _encode(probe: Probe) -> str:
@@ -60,10 +63,12 @@ class RedisRecentTexts:
             pipe = self.connection.pipeline(transaction=False)
             for key in keys:
                 pipe.zrangebyscore(key, since, "+inf")
+            trim = random.random() < TRIM_SHARE
             for key in keys:
                 pipe.zadd(key, {member: probe.at})
-                pipe.zremrangebyscore(key, "-inf", since)
                 pipe.expire(key, int(window_seconds) + 60)
+                if trim:  # old entries are ignored when read; removing them now and then bounds memory
+                    pipe.zremrangebyscore(key, "-inf", since)
             replies = pipe.execute()
         except RedisError as exc:
             log.warning("repeat and flood checks skipped: Redis unavailable (%s)", exc)

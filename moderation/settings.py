@@ -72,11 +72,15 @@ class Settings:
     port: int = 5000
     host: str = "127.0.0.1"
     workers: int = 1
+    #: Workers run at this lower CPU priority (os.nice) so posting stays fast during bursts.
+    worker_nice: int = 5
     web_processes: int = 2
     #: Threads per web process (gunicorn's gthread worker): overlap database and Redis waits.
     web_threads: int = 4
     queue_name: str = "moderation"
     batch_size: int = 256
+    #: How long a drainer waits for a small batch to fill (see ``ScoringQueue.pop_batch``).
+    batch_linger_seconds: float = 0.025
     max_drainers: int = 8
     job_timeout: int = 600
     max_body_bytes: int = 64 * 1024
@@ -164,6 +168,7 @@ class Settings:
         ints = {
             "port": ("PORT", 1),
             "workers": ("MODERATION_WORKERS", 1),
+            "worker_nice": ("MODERATION_WORKER_NICE", 0),
             "web_processes": ("MODERATION_WEB_PROCESSES", 1),
             "web_threads": ("MODERATION_WEB_THREADS", 1),
             "batch_size": ("MODERATION_BATCH_SIZE", 1),
@@ -180,6 +185,7 @@ class Settings:
             if raw is not None:
                 values[attr] = parse_int(name, raw, minimum=minimum)
         floats = {
+            "batch_linger_seconds": "MODERATION_BATCH_LINGER",
             "sweep_interval": "MODERATION_SWEEP_INTERVAL",
             "sweep_grace_seconds": "MODERATION_SWEEP_GRACE",
             "sweep_stale_seconds": "MODERATION_SWEEP_STALE",

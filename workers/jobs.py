@@ -53,7 +53,7 @@ def drain_pending() -> dict[str, Any]:
     job_id = job.id if job else "-"
     totals: dict[str, Any] = {"batches": 0, "comments": 0, "scored": 0, "by_status": {}}
     while True:
-        ids = context.queue.pop_batch()
+        ids = context.queue.pop_batch(linger=context.settings.batch_linger_seconds)
         if not ids:
             if context.queue.release_or_continue():
                 continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 from rq import Queue, SimpleWorker
@@ -44,6 +45,9 @@ class Sweeper(threading.Thread):
 def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None) -> None:
     """Block working the queue. SimpleWorker keeps the models in this process, loaded once;
     batching (one job drains many comments) keeps RQ's per-job overhead out of the way."""
+    if settings.worker_nice and hasattr(os, "nice"):
+        # Scoring can wait a few milliseconds; a reader posting a comment should not.
+        os.nice(settings.worker_nice)
     context = WorkerContext.build(settings)
     set_context(context)
     log.info("worker ready: model %s, queue %s", context.analyzer.model_version, settings.queue_name)

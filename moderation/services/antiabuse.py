@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from moderation.errors import ValidationError
 from moderation.scoring.policy import Policy
 from moderation.storage.models import Author, Ban, Comment
+from moderation.storage.repositories import AuthorRef
 from moderation.text import fingerprint
 
 BAN_KINDS = ("email", "ip", "name_ip")
@@ -95,7 +96,7 @@ class DoorCheck:
     silent: bool = False
 
 
-def _ban_values(author: Author, ip: str | None) -> list[tuple[str, str]]:
+def _ban_values(author: Author | AuthorRef, ip: str | None) -> list[tuple[str, str]]:
     values = []
     if author.email:
         values.append(("email", author.email.lower()))
@@ -105,7 +106,7 @@ def _ban_values(author: Author, ip: str | None) -> list[tuple[str, str]]:
     return values
 
 
-def is_banned(session: Session, site_id: int, author: Author, ip: str | None) -> bool:
+def is_banned(session: Session, site_id: int, author: Author | AuthorRef, ip: str | None) -> bool:
     if author.status == "banned":
         return True
     values = _ban_values(author, ip)
@@ -158,7 +159,7 @@ def _sender(probe: Probe) -> tuple[str, Any]:
 def check_at_door(
     session: Session,
     comment: Comment,
-    author: Author,
+    author: Author | AuthorRef,
     policy: Policy,
     settings: AbuseSettings,
     *,

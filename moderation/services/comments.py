@@ -52,12 +52,12 @@ def submit_comment(
     is where recent fingerprints are kept for the repeat and flood checks.
     """
     context = site if isinstance(site, SiteContext) else site_cache.context(session, site)
-    article = repo.get_or_create_article(
+    article_id = repo.get_or_create_article(
         session, site.id, submission.article_id, submission.article_title, submission.article_url
     )
     if submission.parent_id is not None:
         parent = session.get(Comment, submission.parent_id)
-        if parent is None or parent.site_id != site.id or parent.article_id != article.id:
+        if parent is None or parent.site_id != site.id or parent.article_id != article_id:
             raise ValidationError(
                 "unknown parent comment",
                 fields={"parent_id": "no comment with this id under this article"},
@@ -67,7 +67,7 @@ def submit_comment(
     comment = Comment(
         id=new_id(),
         site_id=site.id,
-        article_id=article.id,
+        article_id=article_id,
         author_id=author.id,
         parent_id=submission.parent_id,
         content=submission.content,

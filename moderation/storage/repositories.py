@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ from moderation.storage.models import (
     Report,
     Site,
     SitePolicy,
+    utcnow,
 )
 
 
@@ -94,26 +95,63 @@ def save_policy_settings(session: Session, site_id: int, settings: dict[str, Any
     session.flush()
 
 
+#: Statements of the posting hot path, built once (building them cost more than running them).
+_ARTICLE = select(Article.id, Article.title, Article.url).where(
+    Article.site_id == bindparam("site_id"), Article.external_id == bindparam("external_id")
+)
+_AUTHOR_WITH_EMAIL = (
+    select(Author.id, Author.status)
+    .where(
+        Author.site_id == bindparam("site_id"),
+        Author.name == bindparam("name"),
+        Author.email == bindparam("email"),
+    )
+    .order_by(Author.id)
+    .limit(1)
+)
+_AUTHOR_WITHOUT_EMAIL = (
+    select(Author.id, Author.status)
+    .where(Author.site_id == bindparam("site_id"), Author.name == bindparam("name"), Author.email.is_(None))
+    .order_by(Author.id)
+    .limit(1)
+)
+
+
+class AuthorRef(NamedTuple):
+    """What posting needs of an author: who, and in what standing."""
+
+    id: int
+    site_id: int
+    name: str
+    email: str | None
+    status: str
+
+
 def get_or_create_article(
     session: Session, site_id: int, external_id: str, title: str | None, url: str | None
-) -> Article:
-    """Find the site's article, creating it; concurrent first posts may race on the insert."""
-    query = select(Article).where(Article.site_id == site_id, Article.external_id == external_id)
-    article = session.scalar(query)
-    if article is None:
+) -> int:
+    """The id of the site's article, creating it; concurrent first posts may race on the insert."""
+    connection = session.connection()
+    key = {"site_id": site_id, "external_id": external_id}
+    row = connection.execute(_ARTICLE, key).first()
+    if row is None:
         try:
             with session.begin_nested():
-                article = Article(site_id=site_id, external_id=external_id, title=title, url=url)
-                session.add(article)
+                return connection.execute(
+                    insert(Article)
+                    .values(
+                        site_id=site_id, external_id=external_id, title=title, url=url, created_at=utcnow()
+                    )
+                    .returning(Article.id)
+                ).scalar_one()
         except IntegrityError:
-            article = session.scalar(query)
-            if article is None:
+            row = connection.execute(_ARTICLE, key).first()
+            if row is None:
                 raise
-    if title and article.title != title:
-        article.title = title
-    if url and article.url != url:
-        article.url = url
-    return article
+    changes = {k: v for k, v in (("title", title), ("url", url)) if v and getattr(row, k) != v}
+    if changes:
+        connection.execute(update(Article).where(Article.id == row.id).values(**changes))
+    return row.id
 
 
 def article_by_external_id(session: Session, site_id: int, external_id: str) -> Article | None:
@@ -122,15 +160,18 @@ def article_by_external_id(session: Session, site_id: int, external_id: str) -> 
     )
 
 
-def get_or_create_author(session: Session, site_id: int, name: str, email: str | None) -> Author:
-    query = select(Author).where(Author.site_id == site_id, Author.name == name)
-    query = query.where(Author.email == email) if email else query.where(Author.email.is_(None))
-    author = session.scalars(query.order_by(Author.id).limit(1)).first()
-    if author is None:
-        author = Author(site_id=site_id, name=name, email=email)
-        session.add(author)
-        session.flush()
-    return author
+def get_or_create_author(session: Session, site_id: int, name: str, email: str | None) -> AuthorRef:
+    connection = session.connection()
+    params = {"site_id": site_id, "name": name, "email": email}
+    row = connection.execute(_AUTHOR_WITH_EMAIL if email else _AUTHOR_WITHOUT_EMAIL, params).first()
+    if row is not None:
+        return AuthorRef(row.id, site_id, name, email, row.status)
+    author_id = connection.execute(
+        insert(Author)
+        .values(site_id=site_id, name=name, email=email, status="normal", created_at=utcnow())
+        .returning(Author.id)
+    ).scalar_one()
+    return AuthorRef(author_id, site_id, name, email, "normal")
 
 
 def mark_enqueued(session: Session, comment_ids: Sequence[str], at: datetime) -> None:
