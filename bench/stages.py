@@ -113,6 +113,36 @@ def _database_update_rate(database_url: str, texts: list[str]) -> float:
     return len(ids) / elapsed
 
 
+def backlog(
+    stack: Any,
+    database_url: str,
+    key: str,
+    texts_file: Path,
+    workdir: Path,
+    count: int,
+    load: Callable[..., list[dict]],
+    decided_times: Callable[[str, list[str]], dict[str, float]],
+) -> tuple[float, float]:
+    """Post ``count`` comments with the workers paused (SIGSTOP), then resume them.
+
+    Returns the posting rate with no scoring competing for the CPU, and the rate at which the
+    workers then drain the backlog with no posting competing: each half of the pipeline alone.
+    """
+    stack.signal_workers(signal.SIGSTOP)
+    try:
+        results = load(
+            stack, key, texts_file, workdir / f"backlog-{time.time():.0f}.jsonl",
+            "--mode", "burst", "--count", str(count), "--connections", "16",
+        )  # fmt: skip
+    finally:
+        resumed = time.time()
+        stack.signal_workers(signal.SIGCONT)
+    accepted = [r for r in results if r["status"] == 202]
+    first, last = min(r["sent"] for r in results), max(r["answered"] for r in results)
+    decided = decided_times(database_url, [r["id"] for r in accepted])
+    return len(accepted) / (last - first), len(accepted) / (max(decided.values()) - resumed)
+
+
 def measure_stages(
     stack: Any,
     database_url: str,
@@ -125,30 +155,11 @@ def measure_stages(
 ) -> dict:
     import json
 
-    stack.signal_workers(signal.SIGSTOP)
-    try:
-        results = load(
-            stack,
-            key,
-            texts_file,
-            workdir / "stage-accept.jsonl",
-            "--mode",
-            "burst",
-            "--count",
-            str(count),
-            "--connections",
-            "16",
-        )
-    finally:
-        resumed = time.time()
-        stack.signal_workers(signal.SIGCONT)
-    accepted = [r for r in results if r["status"] == 202]
-    first, last = min(r["sent"] for r in results), max(r["answered"] for r in results)
-    decided = decided_times(database_url, [r["id"] for r in accepted])
+    accept, drain = backlog(stack, database_url, key, texts_file, workdir, count, load, decided_times)
     texts = json.loads(texts_file.read_text(encoding="utf-8"))[:2000]
     return {
-        "HTTP accept and store (no workers)": len(accepted) / (last - first),
-        "workers draining a backlog": len(accepted) / (max(decided.values()) - resumed),
+        "HTTP accept and store (workers paused)": accept,
+        "workers draining a backlog (no posting)": drain,
         "enqueue (Redis, one id per push)": _enqueue_rate(_redis_url(stack)),
         "model (analyze, one process)": _model_rate(texts),
         "database update (batches of 256)": _database_update_rate(database_url, texts),
