@@ -20,7 +20,8 @@ from moderation.storage.models import Comment
 from tests.test_api_comments import VALID
 
 ALLOWED = {202, 400, 401, 403, 404, 413, 422, 429}
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+# Derandomised: the same cases every run, so CI cannot pass or fail by luck; vary locally with a seed.
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
@@ -147,7 +148,7 @@ def test_the_openapi_description_holds_under_schemathesis(app, auth):
     ]
     for operation in operations:
 
-        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
         @given(case=operation.as_strategy())
         def run(case):
             case.headers = {**(case.headers or {}), **auth}

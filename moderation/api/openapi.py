@@ -45,6 +45,18 @@ COMMON_ERRORS = {
 
 
 def spec(max_content: int, max_name: int) -> dict[str, Any]:
+    """The description, with the answers every operation can give added to each."""
+    described = _spec(max_content, max_name)
+    for item in described["paths"].values():
+        for operation in item.values():
+            # NUL characters in a URL are refused before any route runs.
+            operation["responses"].setdefault(
+                "400", _error("Malformed request (e.g. NUL characters in the URL)")
+            )
+    return described
+
+
+def _spec(max_content: int, max_name: int) -> dict[str, Any]:
     comment_id = {"name": "comment_id", "in": "path", "required": True, "schema": {"type": "string"}}
     return {
         "openapi": "3.1.0",
