@@ -26,6 +26,8 @@ from moderation.storage.migrate import upgrade
 from moderation.storage.models import Base
 from moderation.supervisor import EmbeddedRedis
 
+pytest_plugins = ["tests.dashboard_fixtures"]
+
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 import time
 
-import pytest
-
 from moderation import services
 from moderation.dashboard.security import CONTENT_SECURITY_POLICY
 from moderation.services import admin, review
@@ -17,21 +15,6 @@ from tests.e2e.seed import add_comment, make_moderator, make_site
 XSS_COMMENT = '<script>alert("c")</script> và <img src=x onerror=alert(1)>'
 XSS_NAME = "<img src=x onerror=alert('name')>"
 XSS_REASON = "<script>alert('reason')</script>"
-
-
-@pytest.fixture
-def site(db):
-    return make_site(db, "demo")[0]
-
-
-@pytest.fixture
-def linh(db, site) -> int:
-    return make_moderator(db, "linh")
-
-
-@pytest.fixture
-def chief(db, site) -> int:
-    return make_moderator(db, "chief", role="admin")
 
 
 def test_pages_need_a_sign_in_and_sign_out_ends_it(client, linh):

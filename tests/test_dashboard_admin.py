@@ -4,29 +4,13 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 
 from moderation import services
 from moderation.services import review
 from moderation.storage.models import AuditEntry, Moderator
 from tests.e2e.helpers import client_sign_in, csrf_token, identity, status_of
-from tests.e2e.seed import add_comment, make_moderator, make_site
-
-
-@pytest.fixture
-def site(db):
-    return make_site(db, "demo")[0]
-
-
-@pytest.fixture
-def linh(db, site) -> int:
-    return make_moderator(db, "linh")
-
-
-@pytest.fixture
-def chief(db, site) -> int:
-    return make_moderator(db, "chief", role="admin")
+from tests.e2e.seed import add_comment
 
 
 def test_policy_form_saves_thresholds_and_reports_bad_values(client, db, site, chief):

@@ -4,27 +4,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import event
 
 from moderation.storage.models import Author, Comment, Report
 from tests.e2e.helpers import client_sign_in, csrf_token, htmx, status_of
-from tests.e2e.seed import add_comment, make_moderator, make_site
-
-
-@pytest.fixture
-def site(db):
-    return make_site(db, "demo")[0]
-
-
-@pytest.fixture
-def linh(db, site) -> int:
-    return make_moderator(db, "linh")
-
-
-@pytest.fixture
-def chief(db, site) -> int:
-    return make_moderator(db, "chief", role="admin")
+from tests.e2e.seed import add_comment
 
 
 def test_filters_search_without_accents_and_by_score(client, db, site, linh):

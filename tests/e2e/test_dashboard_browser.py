@@ -16,17 +16,7 @@ from moderation.services.accounts import ModeratorIdentity
 from moderation.settings import DEFAULT_MODEL_DIR
 from moderation.storage.models import Author, Comment, utcnow
 from tests.e2e.helpers import sign_in
-from tests.e2e.seed import add_comment, make_moderator, make_site
-
-
-@pytest.fixture
-def site(db):
-    return make_site(db, "demo")[0]
-
-
-@pytest.fixture
-def linh(db, site) -> int:
-    return make_moderator(db, "linh")
+from tests.e2e.seed import add_comment, make_moderator
 
 
 def held(db, site, texts: list[str], **extra) -> list[str]:
