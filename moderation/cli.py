@@ -29,7 +29,12 @@ def fail(exc: ModerationError) -> click.ClickException:
 class LazyGroup(click.Group):
     """Training commands are imported only when called: serving never imports training code."""
 
-    lazy = {"train": "moderation.training.cli:train", "evaluate": "moderation.training.cli:evaluate"}
+    lazy = {
+        "train": "moderation.training.cli:train",
+        "evaluate": "moderation.training.cli:evaluate",
+        "retrain": "moderation.training.cli:retrain",
+        "model": "moderation.cli_models:model",
+    }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.lazy])

@@ -103,6 +103,8 @@ class Settings:
     #: ``None`` means "outside production".
     demo: bool | None = None
     model_dir: Path = DEFAULT_MODEL_DIR
+    #: Where retraining writes site candidates (shared by every machine that scores, like the database).
+    model_store: Path | None = None
     log_level: str = "INFO"
 
     @property
@@ -116,6 +118,10 @@ class Settings:
     @property
     def demo_enabled(self) -> bool:
         return not self.is_production if self.demo is None else self.demo
+
+    @property
+    def model_store_dir(self) -> Path:
+        return self.model_store if self.model_store is not None else self.instance_dir / "models"
 
     @property
     def is_sqlite(self) -> bool:
@@ -161,6 +167,7 @@ class Settings:
             "database_url": normalize_database_url(database_url),
             "redis_url": redis_url,
             "model_dir": Path(get("MODERATION_MODEL_DIR") or DEFAULT_MODEL_DIR).resolve(),
+            "model_store": Path(get("MODERATION_MODEL_STORE") or instance_dir / "models").resolve(),
             "log_level": (get("LOG_LEVEL") or "INFO").upper(),
             "host": get("MODERATION_HOST") or "127.0.0.1",
             "queue_name": get("MODERATION_QUEUE") or "moderation",

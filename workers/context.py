@@ -9,6 +9,7 @@ import redis
 
 from moderation.queueing import ScoringQueue, connect
 from moderation.scoring import Analyzer, load_analyzer
+from moderation.scoring.registry import ModelRegistry
 from moderation.settings import Settings
 from moderation.storage.db import Database
 
@@ -20,6 +21,8 @@ class WorkerContext:
     redis: redis.Redis
     queue: ScoringQueue
     analyzer: Analyzer
+    #: Every version a site may name (promoted candidates, shadows); ``analyzer`` is its default.
+    registry: ModelRegistry
 
     @classmethod
     def build(cls, settings: Settings, analyzer: Analyzer | None = None) -> WorkerContext:
@@ -40,6 +43,7 @@ class WorkerContext:
                 job_timeout=settings.job_timeout,
             ),
             analyzer=analyzer,
+            registry=ModelRegistry(settings.model_dir, settings.model_store_dir, default=analyzer),
         )
 
     def close(self) -> None:

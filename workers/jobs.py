@@ -23,7 +23,7 @@ def _score_batch(context: WorkerContext, ids: list[str], job_id: str) -> service
     for attempt, delay in enumerate((*STORAGE_RETRIES, None), start=1):
         started = time.perf_counter()
         try:
-            report = services.score_comments(context.db, context.analyzer, ids)
+            report = services.score_comments(context.db, context.analyzer, ids, models=context.registry)
         except StorageUnavailable as exc:
             if delay is None:
                 context.queue.give_back(ids)

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from moderation.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from moderation.services import site_cache
+from moderation.services import labels, site_cache
 from moderation.services.accounts import ModeratorIdentity
 from moderation.storage import queue_queries as queries
 from moderation.storage import repositories as repo
@@ -88,6 +88,7 @@ def _apply(
         "prev_decided_at": _iso(comment.decided_at),
     }
     new_status = ACTIONS[action]
+    report_reasons = labels.open_report_reasons(session, comment.id)
     won = repo.set_moderator_decision(
         session,
         comment,
@@ -99,6 +100,16 @@ def _apply(
     )
     if not won:
         raise Conflict("another moderator decided this comment first; reload it")
+    labels.record(
+        session,
+        comment,
+        action=action,
+        reason=reason,
+        moderator_id=moderator.id,
+        batch=batch,
+        at=at,
+        report_reasons=report_reasons,
+    )
     resolved = _resolve_reports(session, comment.id, moderator.id, at)
     repo.add_audit(
         session,
@@ -256,6 +267,8 @@ def undo_last(session: Session, moderator: ModeratorIdentity) -> UndoResult:
                 .execution_options(synchronize_session=False)
             )
             (result.restored if restored.rowcount == 1 else result.conflicts).append(entry.comment_id)
+            if restored.rowcount == 1:
+                labels.forget(session, [entry.comment_id], batch)
         elif entry.action in ("ban_author", "trust_author") and details.get("author_id") is not None:
             author = session.get(Author, details["author_id"])
             if author is not None and author.status == details.get("to"):

@@ -26,6 +26,12 @@ class AnalyzerLike(Protocol):
     def score(self, texts: Sequence[str]) -> list[ScoredText]: ...
 
 
+class ModelSource(Protocol):
+    """Analyzers by version (``scoring.registry.ModelRegistry``): a site may have its own."""
+
+    def get(self, version: str | None) -> AnalyzerLike: ...
+
+
 @dataclass
 class ScoringReport:
     requested: int = 0
@@ -106,8 +112,13 @@ def score_comments(
     comment_ids: Sequence[str],
     *,
     clock: Callable[[], datetime] = utcnow,
+    models: ModelSource | None = None,
 ) -> ScoringReport:
-    """Score pending comments and apply each site's policy and each author's standing."""
+    """Score pending comments and apply each site's policy and each author's standing.
+
+    With ``models``, each site's comments are scored by the version the site names (``analyzer``
+    otherwise), and a site's shadow candidate scores them too, without deciding anything.
+    """
     report = ScoringReport(requested=len(comment_ids))
     with db.session() as session:
         rows = repo.pending_for_scoring(session, list(dict.fromkeys(comment_ids)))
@@ -123,16 +134,93 @@ def score_comments(
     trust_after = {
         site_id: AbuseSettings.from_dict(abuse.get(site_id)).auto_trust_published for site_id in policies
     }
-    scored = _score_with_fallback(analyzer, [row.content for row in rows], [row.id for row in rows], report)
+    versions: dict[int, tuple[str | None, str | None]] = {}
+    if models is not None:
+        with db.session() as session:
+            versions = repo.site_model_versions(session, policies)
     now = clock()
-    decisions = [
-        _decision_row(
-            row.id, result, policies[row.site_id], _standing(row, records, trust_after), analyzer, now
-        )
-        for row, result in zip(rows, scored, strict=True)
-    ]
+    decisions: list[dict[str, Any]] = []
+    shadows: list[dict[str, Any]] = []
+    # One analyzer per group of sites sharing a live version: a promotion takes effect on the next batch.
+    groups: dict[str | None, list[repo.PendingComment]] = {}
+    for row in rows:
+        groups.setdefault(versions.get(row.site_id, (None, None))[0], []).append(row)
+    for version, group in groups.items():
+        live = _analyzer_for(models, version, analyzer)
+        results = _score_with_fallback(live, [r.content for r in group], [r.id for r in group], report)
+        standings = [_standing(r, records, trust_after) for r in group]
+        group_decisions = [
+            _decision_row(r.id, result, policies[r.site_id], standing, live, now)
+            for r, result, standing in zip(group, results, standings, strict=True)
+        ]
+        decisions += group_decisions
+        shadows += _shadow_rows(models, versions, group, group_decisions, standings, policies, now)
     for decision in decisions:
         report.by_status[decision["b_status"]] = report.by_status.get(decision["b_status"], 0) + 1
     with db.session() as session:
         report.scored = repo.save_model_decisions(session, decisions)
+        if shadows:
+            repo.save_shadow_scores(session, shadows)
     return report
+
+
+def _analyzer_for(models: ModelSource | None, version: str | None, fallback: AnalyzerLike) -> AnalyzerLike:
+    """The site's version; a version that cannot be loaded must not stop scoring: the default decides."""
+    if models is None or version is None:
+        return fallback
+    try:
+        return models.get(version)
+    except Exception:
+        log.exception("model version %s cannot be loaded; scoring with %s", version, fallback.model_version)
+        return fallback
+
+
+def _shadow_rows(
+    models: ModelSource | None,
+    versions: dict[int, tuple[str | None, str | None]],
+    group: list[repo.PendingComment],
+    decisions: list[dict[str, Any]],
+    standings: list[str],
+    policies: dict[int, Policy],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """What each site's shadow candidate would have decided; it never changes a comment."""
+    if models is None:
+        return []
+    out: list[dict[str, Any]] = []
+    by_shadow: dict[str, list[int]] = {}
+    for i, row in enumerate(group):
+        shadow = versions.get(row.site_id, (None, None))[1]
+        if shadow is not None:
+            by_shadow.setdefault(shadow, []).append(i)
+    for version, indices in by_shadow.items():
+        try:
+            shadow = models.get(version)
+            results = shadow.score([group[i].content for i in indices])
+        except Exception:
+            log.exception("shadow model %s failed; its scores are skipped for this batch", version)
+            continue
+        for i, scored in zip(indices, results, strict=True):
+            row = group[i]
+            decision, reasons = apply_policy(
+                scored, policies[row.site_id], shadow.thresholds, author_status=standings[i]
+            )
+            live = decisions[i]["b_analysis"]
+            out.append(
+                {
+                    "comment_id": row.id,
+                    "version": version,
+                    "site_id": row.site_id,
+                    "decision": decision,
+                    "live_decision": live["decision"] if live else None,
+                    "reasons": reasons,
+                    "scores": {
+                        "toxicity": round(scored.toxicity, 4),
+                        "hate_speech": scored.hate_label,
+                        "spam": round(scored.spam, 4),
+                        "constructive": round(scored.constructive, 4),
+                    },
+                    "created_at": now,
+                }
+            )
+    return out

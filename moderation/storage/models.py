@@ -83,6 +83,10 @@ class Site(Base):
     widget_key: Mapped[str] = mapped_column(String(40), unique=True)
     origins: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The model version that decides this site's comments (None: the installed default).
+    model_version: Mapped[str | None] = mapped_column(String(40))
+    #: A candidate scoring beside the live model without deciding anything (shadow mode).
+    shadow_version: Mapped[str | None] = mapped_column(String(40))
 
     policy: Mapped[SitePolicy | None] = relationship(back_populates="site", uselist=False)
 
@@ -96,6 +100,8 @@ class SitePolicy(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: Anti-abuse settings at the door (rate limits, honeypot, duplicates, floods, bans).
     abuse: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: Learning-loop settings (``services.learning.LearningSettings``): retraining schedule, guard.
+    learning: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     site: Mapped[Site] = relationship(back_populates="policy")
@@ -248,3 +254,80 @@ class AuditEntry(Base):
     comment_id: Mapped[str | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Label(Base):
+    """What a moderator's decision says about one attribute of one comment, for retraining.
+
+    ``text`` is the comment as it was scored and ``model_version`` the model that scored it, so a
+    label stays meaningful after the comment is edited or the model replaced.
+    """
+
+    __tablename__ = "labels"
+    __table_args__ = (
+        UniqueConstraint("comment_id", "attribute", name="uq_labels_comment_attribute"),
+        Index("ix_labels_site_created", "site_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    comment_id: Mapped[str] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    attribute: Mapped[str] = mapped_column(String(16))
+    #: 0 or 1; hate_speech: 0 clean, 1 offensive, 2 hate.
+    value: Mapped[int] = mapped_column(Integer)
+    #: ``approve``, ``reject`` or ``report`` (a reader's report upheld).
+    source: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    model_version: Mapped[str | None] = mapped_column(String(40))
+    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("moderators.id", ondelete="SET NULL"))
+    #: The audit batch of the decision, so undoing it removes its labels.
+    batch: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ModelVersion(Base):
+    """A model version trained for a site (a candidate until promoted) with its comparison report."""
+
+    __tablename__ = "model_versions"
+
+    version: Mapped[str] = mapped_column(String(40), primary_key=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    base_version: Mapped[str | None] = mapped_column(String(40))
+    #: ``candidate``, ``refused`` (by the guard), ``live`` or ``retired``.
+    status: Mapped[str] = mapped_column(String(16))
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ModelDeployment(Base):
+    """One promotion of a version for a site; a rollback marks the latest and restores the one before."""
+
+    __tablename__ = "model_deployments"
+    __table_args__ = (Index("ix_model_deployments_site", "site_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    #: None: back to the installed default model.
+    version: Mapped[str | None] = mapped_column(String(40))
+    previous: Mapped[str | None] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str | None] = mapped_column(Text)
+    deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    rolled_back_at: Mapped[datetime | None] = mapped_column()
+
+
+class ShadowScore(Base):
+    """What a shadow candidate would have decided for a comment (it decides nothing)."""
+
+    __tablename__ = "shadow_scores"
+    __table_args__ = (Index("ix_shadow_scores_site_version", "site_id", "version"),)
+
+    comment_id: Mapped[str] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[str] = mapped_column(String(40), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    decision: Mapped[str] = mapped_column(String(8))
+    live_decision: Mapped[str | None] = mapped_column(String(8))
+    reasons: Mapped[list[Any] | None] = mapped_column(JSON)
+    scores: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

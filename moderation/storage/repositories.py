@@ -20,6 +20,7 @@ from moderation.storage.models import (
     Moderator,
     ModeratorSite,
     Report,
+    ShadowScore,
     Site,
     SitePolicy,
     utcnow,
@@ -396,3 +397,24 @@ def moderator_site_ids(session: Session, moderator_id: int) -> list[int]:
     return list(
         session.scalars(select(ModeratorSite.site_id).where(ModeratorSite.moderator_id == moderator_id))
     )
+
+
+def site_model_versions(
+    session: Session, site_ids: Iterable[int]
+) -> dict[int, tuple[str | None, str | None]]:
+    """Each site's live and shadow model versions (None: the installed default, no shadow)."""
+    ids = list(site_ids)
+    if not ids:
+        return {}
+    rows = session.execute(select(Site.id, Site.model_version, Site.shadow_version).where(Site.id.in_(ids)))
+    return {site_id: (live, shadow) for site_id, live, shadow in rows}
+
+
+def save_shadow_scores(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Store shadow decisions, replacing any earlier ones for the same comment and version."""
+    for version in {row["version"] for row in rows}:
+        ids = [row["comment_id"] for row in rows if row["version"] == version]
+        session.execute(
+            delete(ShadowScore).where(ShadowScore.version == version, ShadowScore.comment_id.in_(ids))
+        )
+    session.execute(insert(ShadowScore), list(rows))

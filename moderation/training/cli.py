@@ -9,9 +9,9 @@ import json
 from pathlib import Path
 
 import click
-import numpy as np
 
 from moderation.errors import ModelArtifactError
+from moderation.services.learning_report import render_report
 from moderation.settings import DEFAULT_MODEL_DIR
 from moderation.training.data import check_datasets_dir, default_datasets_dir, dev_texts, load_all
 from moderation.training.release import DEFAULT_VERSION
@@ -35,51 +35,16 @@ def _datasets(path: Path | None) -> Path:
 @click.option("--version", "version", default=DEFAULT_VERSION, show_default=True, help="model version")
 def train(datasets_dir: Path | None, output: Path, version: str) -> None:
     """Rebuild the shipped models from the datasets' train splits (tuned on dev)."""
-    from moderation.scoring.analyzer import Analyzer
-    from moderation.scoring.model import LinearModels
-    from moderation.training.evaluate import evaluate, measure_speed, metrics_table
-    from moderation.training.release import publish, stage_models, training_data
-    from moderation.training.train import train_models
-    from moderation.training.tuning import calibrate, tune_thresholds
+    from moderation.training.evaluate import metrics_table
+    from moderation.training.pipeline import build_version
 
     root = _datasets(datasets_dir)
     if not version or "/" in version or version.startswith("."):
         raise click.BadParameter(f"invalid version {version!r}", param_hint="--version")
-    click.echo(f"training models {version} from {root}")
-    trained = train_models(root, echo=click.echo)
-    models = trained.models
-    splits = load_all(root)
-    # Calibrate and tune on what will be served: the coefficients as stored (float16).
-    models.coef = models.coef.astype(np.float16).astype(np.float32)
-    click.echo("calibrating scores and tuning thresholds on the dev splits")
-    calibration = calibrate(models, splits)
-    models.coef = models.coef.astype(np.float16).astype(np.float32)
-    thresholds = tune_thresholds(models, splits)
-    output.mkdir(parents=True, exist_ok=True)
-    staging = stage_models(models, output, version)
-    reloaded = Analyzer(LinearModels.load(staging), {"version": version, "thresholds": thresholds})
-    click.echo("evaluating the saved models on the dev splits")
-    metrics = evaluate(reloaded, splits)
-    metrics["speed"] = measure_speed(reloaded, dev_texts(splits))
-    choices = {
-        **trained.choices,
-        "calibration": calibration,
-        "toxicity_override": models.toxicity_override,
-    }
-    final = publish(
-        staging,
-        output,
-        version,
-        thresholds=thresholds,
-        metrics=metrics,
-        choices=choices,
-        data=training_data(splits, root),
-        models=models,
-        seconds=trained.seconds,
-    )
-    click.echo(metrics_table(metrics, choices))
-    size = sum(p.stat().st_size for p in final.iterdir() if p.is_file())
-    click.echo(f"wrote {final} ({size / 1e6:.1f} MB) and {output / 'CURRENT'} -> {version}")
+    built = build_version(root, output, version, echo=click.echo)
+    click.echo(metrics_table(built.metrics, built.choices))
+    size = sum(p.stat().st_size for p in built.path.iterdir() if p.is_file())
+    click.echo(f"wrote {built.path} ({size / 1e6:.1f} MB) and {output / 'CURRENT'} -> {version}")
 
 
 @click.command("evaluate")
@@ -115,6 +80,63 @@ def evaluate_command(datasets_dir: Path | None, model_dir: Path | None, as_json:
 evaluate = evaluate_command
 
 
+@click.command("retrain")
+@click.option("--site", "site_name", required=True, help="site whose moderators' labels to learn from")
+@click.option("--datasets", "--data", "datasets_dir", type=click.Path(path_type=Path), help=_DATASETS_HELP)
+@click.option(
+    "--quick",
+    is_flag=True,
+    help="train on a subset with one setting per attribute (seconds, for trials; never for a release)",
+)
+@click.option(
+    "--promote/--no-promote",
+    default=None,
+    help="promote the candidate if the guard passes (default: the site's auto_promote setting)",
+)
+def retrain(site_name: str, datasets_dir: Path | None, quick: bool, promote: bool | None) -> None:
+    """Train a candidate on the public datasets plus the site's labels; compare it with the live model."""
+    from moderation.cli import load_settings
+    from moderation.errors import ModerationError
+    from moderation.scoring.registry import ModelRegistry
+    from moderation.services import learning
+    from moderation.storage.db import Database
+    from moderation.training.config import FULL, QUICK
+    from moderation.training.loop import retrain_site
+    from moderation.training.retrain import NotEnoughLabels
+
+    root = _datasets(datasets_dir)
+    settings = load_settings()
+    db = Database(settings.database_url)
+    try:
+        with db.session() as session:
+            site_id = learning.site_named_id(session, site_name)
+        result = retrain_site(
+            db,
+            ModelRegistry(settings.model_dir, settings.model_store_dir),
+            site_id,
+            datasets=root,
+            store=settings.model_store_dir,
+            config=QUICK if quick else FULL,
+            promote=promote,
+            echo=lambda line: click.echo(line, err=True),
+        )
+    except NotEnoughLabels as exc:
+        raise click.ClickException(str(exc)) from None
+    except (ModerationError, ModelArtifactError) as exc:
+        raise click.ClickException(getattr(exc, "message", str(exc))) from None
+    finally:
+        db.dispose()
+    click.echo(render_report(result.report), nl=False)
+    if result.promoted:
+        click.echo(f"{result.version} is live for {site_name}")
+    elif result.passed:
+        click.echo(f"promote it with: moderation model promote --site {site_name} {result.version}")
+    else:
+        click.echo(
+            f"{result.version} stays a candidate (refused); an admin may still promote it with --force"
+        )
+
+
 @click.group()
 def main() -> None:
     """Model training and evaluation."""
@@ -122,6 +144,7 @@ def main() -> None:
 
 main.add_command(train)
 main.add_command(evaluate_command)
+main.add_command(retrain)
 
 if __name__ == "__main__":
     main()

@@ -67,8 +67,15 @@ def publish(
     data: list[dict[str, Any]],
     models: LinearModels,
     seconds: float,
+    make_current: bool = True,
+    extra: dict[str, Any] | None = None,
 ) -> Path:
-    """Add manifest and model card, move the staging directory into place and point CURRENT at it."""
+    """Add manifest and model card, move the staging directory into place and point CURRENT at it.
+
+    A candidate (``make_current=False``) is only put in place: promoting it is a separate, guarded
+    step (``moderation.scoring.registry``). ``extra`` adds keys to the manifest (the site labels a
+    candidate learnt from).
+    """
     manifest: dict[str, Any] = {
         "version": version,
         "format": FORMAT,
@@ -84,6 +91,7 @@ def publish(
         "training_seconds": round(seconds, 1),
         "thresholds": thresholds,
         "dev_metrics": metrics,
+        **(extra or {}),
     }
     # The card is part of the artifact (checked like the model files); it is rendered first, from
     # everything but the file list.
@@ -97,6 +105,8 @@ def publish(
     if final.exists():
         shutil.rmtree(final)
     staging.rename(final)
+    if not make_current:
+        return final
     current_tmp = output_root / f".{CURRENT}.tmp"
     current_tmp.write_text(version + "\n", encoding="utf-8")
     os.replace(current_tmp, output_root / CURRENT)

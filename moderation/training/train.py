@@ -34,9 +34,11 @@ from sklearn.utils.class_weight import compute_sample_weight
 
 from moderation.scoring.hashing import HashedNgrams
 from moderation.scoring.model import OUTPUTS, LinearModels, _softmax
+from moderation.scoring.spans import SpanTagger
 from moderation.text.normalize import fold
 from moderation.text.prepare import prepare
 from moderation.text.teencode import TeencodeExpander, load_teencode
+from moderation.training.config import FULL, SPAN_FOLDS, SiteRows, TrainConfig, subset
 from moderation.training.data import Split, load_all, strip_diacritics
 from moderation.training.folds import out_of_fold_probs
 from moderation.training.span_training import SpanData, doc_of, train_span_tagger
@@ -44,28 +46,10 @@ from moderation.training.tuning import best_threshold, tune_hate
 
 SEED = 0
 LEXICON_PATH = Path(__file__).resolve().parent.parent / "data" / "vn-badwords-vi.json"
-FEATURIZER = {
-    "bits": 22,
-    "char_range": (2, 5),
-    "word_range": (1, 2),
-    "folded_word_range": (1, 3),
-    "min_df": 3,
-}
-#: Weights of the ViHSD rows (offensive or hate = toxic; relative to ViCTSD, both class-balanced)
-#: tried in the toxicity model.
-VIHSD_TOXICITY_WEIGHTS = (0.0, 0.05)
 #: Smoothing of the naive-Bayes log-count ratios that scale the toxicity features.
 NB_ALPHA = 0.5
 #: At most this share of non-toxic ViCTSD dev comments may get a span (see ``train_span_tagger``).
 SPAN_CLEAN_BUDGET = 0.10
-#: Folds of the out-of-fold hate probabilities the span tagger learns from.
-SPAN_FOLDS = 4
-C_GRID = {
-    "toxicity": (0.5, 1.0, 2.0),
-    "constructive": (0.5, 1.0, 2.0),
-    "hate": (1.0, 2.0),
-    "spam": (1.0, 4.0),
-}
 
 
 @dataclass
@@ -169,21 +153,59 @@ def load_lexicon(path: Path = LEXICON_PATH) -> list[str]:
     return sorted({fold(w) for w in words if fold(w)})
 
 
-def _fit_hate(c: float) -> Callable[[sp.csr_matrix, np.ndarray], LogisticRegression]:
-    def fit(x: sp.csr_matrix, y: np.ndarray) -> LogisticRegression:
-        return LogisticRegression(C=c, max_iter=3000, random_state=SEED).fit(x, y)
+def _fit_hate(c: float) -> Callable[..., LogisticRegression]:
+    def fit(x: sp.csr_matrix, y: np.ndarray, sample_weight: np.ndarray | None = None) -> LogisticRegression:
+        model = LogisticRegression(C=c, max_iter=3000, random_state=SEED)
+        return model.fit(x, y, sample_weight=sample_weight)
 
     return fit
 
 
-def train_models(datasets_dir: Path, echo: Callable[[str], None] = print) -> Trained:
-    """Train every attribute and the span tagger; returns the stacked models (thresholds not yet tuned)."""
+def _with_site(
+    x: sp.csr_matrix,
+    y: np.ndarray,
+    weights: np.ndarray,
+    site: SiteRows | None,
+    attribute: str,
+    matrix: Callable[[Sequence[str]], sp.csr_matrix],
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """Append the site's labels of one attribute (and their diacritic-free copies) to a training set.
+
+    Each site row weighs ``site.weight`` times the mean weight of the public rows.
+    """
+    if site is None or not site.count(attribute):
+        return x, y, weights
+    texts, values = site.rows(attribute)
+    both = texts + [strip_diacritics(t) for t in texts]
+    extra = np.full(len(both), site.weight * float(np.mean(weights)), dtype=np.float64)
+    return (
+        sp.vstack([x, matrix(both)]).tocsr(),
+        np.concatenate([y, np.concatenate([values, values])]),
+        np.concatenate([weights, extra]),
+    )
+
+
+def train_models(
+    datasets_dir: Path,
+    echo: Callable[[str], None] = print,
+    *,
+    config: TrainConfig = FULL,
+    site: SiteRows | None = None,
+    base_spans: SpanTagger | None = None,
+) -> Trained:
+    """Train every attribute and the span tagger; returns the stacked models (thresholds not yet tuned).
+
+    ``site`` adds a site's moderator labels to the toxicity, hate-speech and spam training sets;
+    ``base_spans`` is the tagger kept when ``config.train_spans`` is off.
+    """
     started = time.perf_counter()
-    corpus = Corpus(splits=load_all(datasets_dir), expander=TeencodeExpander(load_teencode()))
-    splits = corpus.splits
+    splits = subset(load_all(datasets_dir), config.max_train_rows)
+    corpus = Corpus(splits=splits, expander=TeencodeExpander(load_teencode()))
+    grid = config.c_grid
     echo("preparing texts and fitting the featuriser")
     train_texts = [t for n in ("victsd", "vihsd", "vihos", "vispam") for t in corpus.texts(f"{n}/train")]
-    featurizer = HashedNgrams(**FEATURIZER).fit_texts(corpus.features(train_texts))
+    train_texts += site.all_texts() if site is not None else []
+    featurizer = HashedNgrams(**config.featurizer).fit_texts(corpus.features(train_texts))
     echo(f"  {featurizer.n_features} features from {len(train_texts)} train texts")
 
     def matrix(texts: Sequence[str]) -> sp.csr_matrix:
@@ -204,7 +226,7 @@ def train_models(datasets_dir: Path, echo: Callable[[str], None] = print) -> Tra
     x_hsd = augmented("vihsd/train")
     y_hate = np.array(splits["vihsd/train"].column("label_id") * 2)
 
-    # Toxicity: NB-weighted, ViCTSD plus (maybe) ViHSD rows at a small weight.
+    # Toxicity: NB-weighted, ViCTSD plus (maybe) ViHSD rows at a small weight, plus the site's labels.
     y_ctsd = np.array(splits["victsd/train"].column("Toxicity") * 2)
     ratio = nb_ratio(x_ctsd, y_ctsd)
     x_tox = sp.vstack([x_ctsd, x_hsd]).tocsr()
@@ -214,14 +236,18 @@ def train_models(datasets_dir: Path, echo: Callable[[str], None] = print) -> Tra
         weights = np.concatenate(
             [compute_sample_weight("balanced", y_ctsd), w * compute_sample_weight("balanced", y_hate > 0)]
         )
-        return lambda: fit_binary(x_tox, y_tox, c, sample_weight=weights, scale=ratio)
+        # The mean public weight is that of ViCTSD's balanced rows (1), whatever w.
+        x, y, weights = _with_site(x_tox, y_tox, weights, site, "toxicity", matrix)
+        if site is not None and site.count("toxicity"):
+            weights[len(y_tox) :] = site.weight
+        return lambda: fit_binary(x, y, c, sample_weight=weights, scale=ratio)
 
     model, choices["toxicity"] = select(
         "toxicity",
         [
             ({"C": c, "vihsd_weight": w}, toxicity(c, w))
-            for w in VIHSD_TOXICITY_WEIGHTS
-            for c in C_GRID["toxicity"]
+            for w in config.vihsd_toxicity_weights
+            for c in grid["toxicity"]
         ],
         dev_sets("victsd/dev", "Toxicity"),
         echo,
@@ -232,7 +258,7 @@ def train_models(datasets_dir: Path, echo: Callable[[str], None] = print) -> Tra
     y = np.array(splits["victsd/train"].column("Constructiveness") * 2)
     model, choices["constructive"] = select(
         "constructive",
-        [({"C": c}, lambda c=c: fit_binary(x_ctsd, y, c)) for c in C_GRID["constructive"]],
+        [({"C": c}, lambda c=c: fit_binary(x_ctsd, y, c)) for c in grid["constructive"]],
         dev_sets("victsd/dev", "Constructiveness"),
         echo,
     )
@@ -246,23 +272,28 @@ def train_models(datasets_dir: Path, echo: Callable[[str], None] = print) -> Tra
     texts = spam_pos + spam_neg + news
     x_spam = matrix(texts + [strip_diacritics(t) for t in texts])
     y_spam = np.array(([1] * len(spam_pos) + [0] * (len(spam_neg) + len(news))) * 2)
+    x_spam, y_spam, w_spam = _with_site(x_spam, y_spam, np.ones(len(y_spam)), site, "spam", matrix)
     dev_spam = splits["vispam/dev"]
     dev_labels = dev_spam.column("SpamLabel")
     dev_texts = [t for t, label in zip(dev_spam.texts, dev_labels, strict=True) if label in (0, 3)]
     dev_y = np.array([int(label == 3) for label in dev_labels if label in (0, 3)])
     model, choices["spam"] = select(
         "spam",
-        [({"C": c}, lambda c=c: fit_binary(x_spam, y_spam, c, balanced=False)) for c in C_GRID["spam"]],
+        [
+            ({"C": c}, lambda c=c: fit_binary(x_spam, y_spam, c, sample_weight=w_spam, balanced=False))
+            for c in grid["spam"]
+        ],
         [(matrix(dev_texts), dev_y)],
         echo,
     )
     coef[:, 2], intercept[2] = model.coef, model.intercept
 
     hate_dev = dev_sets("vihsd/dev", "label_id")
+    x_hate, y_hate_all, w_hate = _with_site(x_hsd, y_hate, np.ones(len(y_hate)), site, "hate_speech", matrix)
     best_hate: tuple[float, float, LogisticRegression, np.ndarray, float] | None = None
-    for c in C_GRID["hate"]:
+    for c in grid["hate"]:
         t0 = time.perf_counter()
-        hate = _fit_hate(c)(x_hsd, y_hate)
+        hate = _fit_hate(c)(x_hate, y_hate_all, w_hate)
         bias, temp, score = tune_hate([hate.decision_function(x) for x, _ in hate_dev], hate_dev[0][1])
         echo(f"  hate_speech: C={c} dev mean macro-F1 {score:.4f} ({time.perf_counter() - t0:.0f}s)")
         if best_hate is None or score > best_hate[0]:
@@ -279,10 +310,14 @@ def train_models(datasets_dir: Path, echo: Callable[[str], None] = print) -> Tra
     coef[:, 3:6], intercept[3:6] = hate.coef_.T / temp, hate.intercept_ / temp
     hate_bias = hate_bias / temp
 
-    echo("training the span tagger (ViHOS), with out-of-fold hate probabilities")
-    tagger, choices["spans"] = _train_spans(
-        corpus, matrix, x_hsd, y_hate, _fit_hate(c_hate), hate, hate_bias, temp, echo
-    )
+    if config.train_spans or base_spans is None:
+        echo("training the span tagger (ViHOS), with out-of-fold hate probabilities")
+        tagger, choices["spans"] = _train_spans(
+            corpus, matrix, x_hsd, y_hate, _fit_hate(c_hate), hate, hate_bias, temp, echo, config.span_folds
+        )
+    else:
+        echo("keeping the span tagger of the model this one starts from")
+        tagger, choices["spans"] = base_spans, {"kept_from_base_model": True, "gate": base_spans.gate}
     models = LinearModels(
         featurizer=featurizer,
         coef=coef,
@@ -304,6 +339,7 @@ def _train_spans(
     hate_bias: np.ndarray,
     temp: float,
     echo: Callable[[str], None],
+    folds: int = SPAN_FOLDS,
 ) -> tuple[Any, dict[str, Any]]:
     """Out-of-fold hate probabilities for ViHOS train, leak-free ones for ViHOS dev, then the tagger.
 
@@ -334,9 +370,9 @@ def _train_spans(
         fit_probs,
         targets=[(train.texts, [matrix(train.texts), matrix(stripped)])],
         held_out=[(dev.texts, [matrix(dev.texts)])],
-        k=SPAN_FOLDS,
+        k=folds,
     )
-    echo(f"  {SPAN_FOLDS} out-of-fold hate models ({time.perf_counter() - t0:.0f}s)")
+    echo(f"  {folds} out-of-fold hate models ({time.perf_counter() - t0:.0f}s)")
     tagger, choices = train_span_tagger(
         SpanData(train.texts, train.spans(), doc_of(train_probs[0]), doc_of(train_probs[1])),
         SpanData(dev.texts, dev.spans(), doc_of(dev_probs[0])),
@@ -347,4 +383,4 @@ def _train_spans(
         echo,
         clean_budget=SPAN_CLEAN_BUDGET,
     )
-    return tagger, {**choices, "folds": SPAN_FOLDS}
+    return tagger, {**choices, "folds": folds}
