@@ -354,7 +354,7 @@ def shadow_disagreements(
     )
     if limit is not None:
         query = query.limit(limit)
-    return [(score, comment) for score, comment in session.execute(query).tuples()]
+    return [(score, comment) for score, comment in session.execute(query)]
 
 
 def due_for_retraining(session: Session, now: datetime | None = None) -> list[int]:
