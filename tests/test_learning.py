@@ -251,3 +251,55 @@ def test_the_model_commands(db, site, store, runner, settings, analyzer, monkeyp
     assert result.exit_code == 0 and json.loads(result.output)["schedule"] == "daily"
     result = runner.invoke(main, ["model", "settings", "--site", "demo", "schedule=often"])
     assert result.exit_code != 0 and "schedule" in result.output
+
+
+def test_a_worker_under_load_switches_model_without_losing_or_rescoring_a_comment(
+    db, site, worker_context, run_workers, redis_conn
+):
+    """A promotion lands while a burst worker drains a backlog: every comment is decided exactly once,
+    by the old version before the switch and by the new one after it, with no restart."""
+    import threading
+    import time
+
+    from rq import Queue
+    from rq.registry import FinishedJobRegistry
+    from sqlalchemy import func
+
+    from moderation.queueing import PENDING_KEY
+
+    install_copy(worker_context.settings.model_store_dir, "copy-hot")
+    total = 1200
+    ids = add_pending(db, site, [f"{CLEAN} Ý kiến số {i}." for i in range(total)])
+    worker_context.queue.push(ids)
+    promoted_after = []
+
+    def promote_mid_way() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with db.session() as session:
+                done = session.scalar(select(func.count()).where(Comment.status != "pending"))
+                if done >= 100:
+                    row = session.get(Site, site.id)
+                    learning.promote(session, row, "copy-hot", actor="test", versions=worker_context.registry)
+                    promoted_after.append(done)
+                    return
+            time.sleep(0.005)
+
+    promoter = threading.Thread(target=promote_mid_way)
+    promoter.start()
+    run_workers()
+    promoter.join()
+    assert promoted_after and promoted_after[0] < total, "the promotion must land while the backlog drains"
+    assert redis_conn.llen(PENDING_KEY) == 0
+    with db.session() as session:
+        rows = session.execute(select(Comment.status, Comment.model_version).where(Comment.id.in_(ids))).all()
+    assert len(rows) == total and all(status != "pending" for status, _ in rows)
+    versions = [version for _, version in rows]
+    assert set(versions) == {worker_context.analyzer.model_version, "copy-hot"}
+    assert versions.count(worker_context.analyzer.model_version) >= 100
+    queue = Queue(worker_context.settings.queue_name, connection=worker_context.redis)
+    results = [
+        queue.fetch_job(job_id).return_value() for job_id in FinishedJobRegistry(queue=queue).get_job_ids()
+    ]
+    assert sum(r["comments"] for r in results) == total, "a comment was popped twice or never"
+    assert sum(r["scored"] for r in results) == total
