@@ -72,7 +72,8 @@ def up(port: int | None, workers: int | None, host: str | None) -> None:
 @main.command()
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
 @click.option("--name", help="Worker name shown by RQ.")
-def worker(burst: bool, name: str | None) -> None:
+@click.option("--training", is_flag=True, help="Work the retraining queue (scheduled retraining) only.")
+def worker(burst: bool, name: str | None, training: bool) -> None:
     """Run one RQ worker (needs REDIS_URL)."""
     import logging
 
@@ -83,7 +84,7 @@ def worker(burst: bool, name: str | None) -> None:
     if settings.redis_url is None:
         raise click.ClickException("REDIS_URL must be set to run a worker (moderation up sets it for you)")
     try:
-        run_worker(settings, burst=burst, name=name)
+        run_worker(settings, burst=burst, name=name, training=training)
     except ModerationError as exc:
         raise click.ClickException(f"worker refused to start: {exc.message}") from None
 

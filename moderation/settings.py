@@ -105,6 +105,8 @@ class Settings:
     model_dir: Path = DEFAULT_MODEL_DIR
     #: Where retraining writes site candidates (shared by every machine that scores, like the database).
     model_store: Path | None = None
+    #: ``moderation up`` also starts a training worker (scheduled retraining runs on it).
+    training_worker: bool = False
     log_level: str = "INFO"
 
     @property
@@ -122,6 +124,11 @@ class Settings:
     @property
     def model_store_dir(self) -> Path:
         return self.model_store if self.model_store is not None else self.instance_dir / "models"
+
+    @property
+    def training_queue(self) -> str:
+        """Retraining jobs wait here, apart from scoring: a job of minutes must not hold up comments."""
+        return f"{self.queue_name}-training"
 
     @property
     def is_sqlite(self) -> bool:
@@ -210,6 +217,9 @@ class Settings:
         raw = get("MODERATION_DEMO")
         if raw is not None:
             values["demo"] = parse_bool("MODERATION_DEMO", raw)
+        raw = get("MODERATION_TRAINING_WORKER")
+        if raw is not None:
+            values["training_worker"] = parse_bool("MODERATION_TRAINING_WORKER", raw)
         if values["log_level"] not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingsError(
                 f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {values['log_level']!r}"

@@ -210,8 +210,17 @@ def web_argv(settings: Settings) -> list[str]:
     ]
 
 
-def worker_argv(index: int) -> list[str]:
-    return [sys.executable, "-m", "moderation", "worker", "--name", f"worker-{os.getpid()}-{index}"]
+def worker_argv(index: int, *, training: bool = False) -> list[str]:
+    name = f"{'trainer' if training else 'worker'}-{os.getpid()}-{index}"
+    return [
+        sys.executable,
+        "-m",
+        "moderation",
+        "worker",
+        "--name",
+        name,
+        *(["--training"] if training else []),
+    ]
 
 
 def prepare_demo(settings: Settings) -> None:
@@ -255,6 +264,8 @@ def run_up(settings: Settings) -> int:
         env = child_env(settings, redis_url)
         for index in range(settings.workers):
             supervisor.spawn(f"worker-{index}", worker_argv(index), env)
+        if settings.training_worker:
+            supervisor.spawn("trainer", worker_argv(0, training=True), env)
         web = supervisor.spawn("web", web_argv(settings), env)
         base = f"http://{settings.host}:{settings.port}"
         if wait_for_http(f"{base}/healthz", web):

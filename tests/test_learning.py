@@ -303,3 +303,26 @@ def test_a_worker_under_load_switches_model_without_losing_or_rescoring_a_commen
     ]
     assert sum(r["comments"] for r in results) == total, "a comment was popped twice or never"
     assert sum(r["scored"] for r in results) == total
+
+
+def test_scheduled_retraining_is_queued_once_per_due_site_and_runs_on_the_training_queue(
+    db, site, worker_context
+):
+    from rq import Queue, SimpleWorker
+
+    from workers import jobs
+
+    assert jobs.schedule_retraining(worker_context) == [], "schedules are off by default"
+    with db.session() as session:
+        learning.update_learning_settings(session, site.id, {"schedule": "daily"}, actor="test")
+    assert jobs.schedule_retraining(worker_context) == [site.id]
+    assert jobs.schedule_retraining(worker_context) == [], "already queued"
+    queue = Queue(worker_context.settings.training_queue, connection=worker_context.redis)
+    assert queue.job_ids == [jobs.retrain_job_id(site.id)]
+    assert Queue(worker_context.settings.queue_name, connection=worker_context.redis).count == 0
+    SimpleWorker([queue], connection=worker_context.redis).work(burst=True, logging_level="WARNING")
+    job = queue.fetch_job(jobs.retrain_job_id(site.id))
+    # No labels yet: the job says so and nothing is trained or registered.
+    assert "not enough labels" in job.return_value()["skipped"]
+    with db.session() as session:
+        assert learning.site_versions(session, site.id) == []

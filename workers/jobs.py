@@ -106,3 +106,77 @@ def sweep(context: WorkerContext | None = None) -> dict[str, int]:
     except (StorageUnavailable, QueueUnavailable) as exc:
         log.warning("sweep skipped: %s", exc)
     return result
+
+
+#: A retraining job may take this long (a full training is tens of minutes on two cores).
+RETRAIN_TIMEOUT_SECONDS = 3 * 3600
+
+
+def retrain_job_id(site_id: int) -> str:
+    return f"retrain-site-{site_id}"
+
+
+def schedule_retraining(context: WorkerContext | None = None) -> list[int]:
+    """Queue a retraining job for every site whose schedule is due (none by default); one per site."""
+    from rq import Queue
+    from rq.job import Job, JobStatus
+
+    from moderation.services import learning
+
+    context = context or get_context()
+    try:
+        with context.db.session() as session:
+            due = learning.due_for_retraining(session)
+    except StorageUnavailable as exc:
+        log.warning("retraining schedule skipped: %s", exc)
+        return []
+    queue = Queue(context.settings.training_queue, connection=context.redis)
+    queued = []
+    for site_id in due:
+        job_id = retrain_job_id(site_id)
+        existing = Job.fetch(job_id, connection=context.redis) if Job.exists(job_id, context.redis) else None
+        if existing is not None and existing.get_status() in (JobStatus.QUEUED, JobStatus.STARTED):
+            continue
+        queue.enqueue(
+            "workers.jobs.retrain_site",
+            site_id,
+            job_id=job_id,
+            job_timeout=RETRAIN_TIMEOUT_SECONDS,
+            result_ttl=7 * 24 * 3600,
+            failure_ttl=7 * 24 * 3600,
+            description=f"retrain the model of site {site_id}",
+        )
+        queued.append(site_id)
+    if queued:
+        log.info("retraining queued for sites %s", queued)
+    return queued
+
+
+def retrain_site(site_id: int, quick: bool = False) -> dict[str, Any]:
+    """The scheduled retrain: a candidate from the site's labels, promoted if the site's settings say
+    so and the guard passes. Too few labels is not an error: it is reported and tried again later."""
+    from moderation.training.config import FULL, QUICK
+    from moderation.training.data import default_datasets_dir
+    from moderation.training.loop import retrain_site as run
+    from moderation.training.retrain import NotEnoughLabels
+
+    context = get_context()
+    try:
+        result = run(
+            context.db,
+            context.registry,
+            site_id,
+            datasets=default_datasets_dir(),
+            store=context.settings.model_store_dir,
+            config=QUICK if quick else FULL,
+            echo=lambda line: log.info("retrain site %s: %s", site_id, line),
+        )
+    except NotEnoughLabels as exc:
+        log.info("retrain site %s skipped: %s", site_id, exc)
+        return {"site_id": site_id, "skipped": str(exc)}
+    return {
+        "site_id": site_id,
+        "version": result.version,
+        "passed": result.passed,
+        "promoted": result.promoted,
+    }

@@ -16,11 +16,14 @@ log = logging.getLogger(__name__)
 RETENTION_LOCK = "moderation:retention-lock"
 #: The retention job runs at most this often across all workers.
 RETENTION_EVERY_SECONDS = 3600
+RETRAIN_SCHEDULE_LOCK = "moderation:retrain-schedule-lock"
+#: How often workers look for sites whose retraining schedule is due.
+RETRAIN_CHECK_EVERY_SECONDS = 3600
 
 
 class Sweeper(threading.Thread):
-    """Runs ``jobs.sweep`` every interval and the retention job hourly; Redis locks keep one of each
-    at a time across workers."""
+    """Runs ``jobs.sweep`` every interval, and hourly the retention job and the check for scheduled
+    retraining; Redis locks keep one of each at a time across workers."""
 
     def __init__(self, context: WorkerContext) -> None:
         super().__init__(name="sweeper", daemon=True)
@@ -35,6 +38,8 @@ class Sweeper(threading.Thread):
                     jobs.sweep(self.context)
                 if self.context.queue.acquire_lock(RETENTION_LOCK, RETENTION_EVERY_SECONDS):
                     jobs.erase_old_personal_data(self.context)
+                if self.context.queue.acquire_lock(RETRAIN_SCHEDULE_LOCK, RETRAIN_CHECK_EVERY_SECONDS):
+                    jobs.schedule_retraining(self.context)
             except Exception:
                 log.exception("periodic job failed; will retry in %.0fs", interval)
 
@@ -42,22 +47,28 @@ class Sweeper(threading.Thread):
         self.stopped.set()
 
 
-def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None) -> None:
+def run_worker(
+    settings: Settings, *, burst: bool = False, name: str | None = None, training: bool = False
+) -> None:
     """Block working the queue. SimpleWorker keeps the models in this process, loaded once;
-    batching (one job drains many comments) keeps RQ's per-job overhead out of the way."""
+    batching (one job drains many comments) keeps RQ's per-job overhead out of the way. A training
+    worker (``training``) works the retraining queue only, so scoring never waits behind a retrain."""
     if settings.worker_nice and hasattr(os, "nice"):
         # Scoring can wait a few milliseconds; a reader posting a comment should not.
         os.nice(settings.worker_nice)
     context = WorkerContext.build(settings)
     set_context(context)
-    log.info("worker ready: model %s, queue %s", context.analyzer.model_version, settings.queue_name)
+    log.info(
+        "worker ready: model %s, queue %s",
+        context.analyzer.model_version,
+        settings.training_queue if training else settings.queue_name,
+    )
     sweeper = Sweeper(context)
     if not burst and settings.sweep_interval > 0:
         sweeper.start()
     jobs.sweep(context)
-    worker = SimpleWorker(
-        [Queue(settings.queue_name, connection=context.redis)], connection=context.redis, name=name
-    )
+    queue = settings.training_queue if training else settings.queue_name
+    worker = SimpleWorker([Queue(queue, connection=context.redis)], connection=context.redis, name=name)
     try:
         worker.work(burst=burst, logging_level=settings.log_level, with_scheduler=False)
     finally:
