@@ -7,12 +7,12 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from moderation import services
 from moderation.scoring.artifact import resolve_version_dir
 from moderation.scoring.registry import ModelRegistry
 from moderation.settings import DEFAULT_MODEL_DIR
 from moderation.storage.db import Database
 from moderation.storage.models import Site
+from moderation.training.simulate import post
 
 
 def install_copy(store: Path, version: str) -> Path:
@@ -31,14 +31,4 @@ def registry_for(store: Path, analyzer=None) -> ModelRegistry:
 
 
 def add_pending(db: Database, site: Site, texts: Sequence[str], article: str = "a1") -> list[str]:
-    ids = []
-    with db.session() as session:
-        site_row = session.get(Site, site.id)
-        for i, text in enumerate(texts):
-            comment = services.submit_comment(
-                session,
-                site_row,
-                services.CommentSubmission(article_id=article, content=text, author_name=f"Bạn đọc {i}"),
-            )
-            ids.append(comment.id)
-    return ids
+    return post(db, site.id, texts, article)

@@ -17,13 +17,14 @@ import pytest
 from sqlalchemy import case, select, update
 
 from moderation import services
-from moderation.services import learning, review
-from moderation.storage.models import Comment, Label, ModelVersion, Report, Site
+from moderation.services import learning
+from moderation.storage.models import Comment, Label, ModelVersion, Site
 from moderation.training.config import QUICK
 from moderation.training.data import check_datasets_dir, default_datasets_dir, load_all
 from moderation.training.loop import retrain_site
 from moderation.training.pipeline import build_version
-from tests.learning_helpers import add_pending, registry_for
+from moderation.training.simulate import moderate, post
+from tests.learning_helpers import registry_for
 
 SITE_COMMENTS = 1600
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -71,34 +72,13 @@ def newsroom(db, store, analyzer):
     return site, boss, registry
 
 
-def moderate(db, site, boss, registry, analyzer, texts, truths) -> int:
-    """Comments are scored by the live model; moderators judge what it held and what readers reported
-    (ViHSD labels: 0 clean, 1 offensive, 2 hate)."""
-    ids = add_pending(db, site, texts)
-    for start in range(0, len(ids), 200):
-        services.score_comments(db, analyzer, ids[start : start + 200], models=registry)
-    decided = 0
-    with db.session() as session:
-        for comment_id, truth in zip(ids, truths, strict=True):
-            comment = session.get(Comment, comment_id)
-            if comment.status == "published":
-                if not truth:
-                    continue
-                session.add(Report(comment_id=comment_id, site_id=site.id, reason="xúc phạm"))
-                session.flush()
-            reason = {0: None, 1: "Xúc phạm", 2: "Thù ghét"}[truth]
-            review.decide(session, boss, comment_id, "reject" if truth else "approve", reason)
-            decided += 1
-    return decided
-
-
 def test_moderators_decisions_make_a_better_model_and_wrong_labels_are_refused(
     db, newsroom, analyzer, datasets, store
 ):
     site, boss, registry = newsroom
     dev = load_all(datasets)["vihsd/dev"]
     texts, truths = dev.texts[:SITE_COMMENTS], dev.column("label_id")[:SITE_COMMENTS]
-    decided = moderate(db, site, boss, registry, analyzer, texts, truths)
+    decided = moderate(db, site.id, boss, analyzer, registry, texts, truths)
     with db.session() as session:
         counts = learning.label_summary(session, site.id)
     assert decided >= 250 and sum(counts["toxicity"].values()) >= 250, counts
@@ -143,7 +123,7 @@ def test_moderators_decisions_make_a_better_model_and_wrong_labels_are_refused(
     probe = dev.texts[SITE_COMMENTS : SITE_COMMENTS + 60]
 
     def analyses() -> list[dict]:
-        ids = add_pending(db, site, probe, article=f"probe-{len(outputs)}")
+        ids = post(db, site.id, probe, article=f"probe-{len(outputs)}")
         services.score_comments(db, analyzer, ids, models=registry)
         with db.session() as session:
             rows = [session.get(Comment, comment_id).analysis for comment_id in ids]

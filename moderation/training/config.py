@@ -11,7 +11,7 @@ counts ``weight`` times an average public row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +68,15 @@ QUICK = TrainConfig(
 PROFILES = {"full": FULL, "quick": QUICK}
 
 
+def _keep(split: Split, keep: Sequence[int]) -> Split:
+    return Split(
+        name=split.name,
+        path=split.path,
+        texts=[split.texts[i] for i in keep],
+        frame=split.frame.iloc[list(keep)].reset_index(drop=True),
+    )
+
+
 def subset(splits: dict[str, Split], max_rows: int | None, seed: int = 0) -> dict[str, Split]:
     """The splits with each train split cut to ``max_rows`` rows chosen at random (seeded)."""
     if max_rows is None:
@@ -77,13 +86,21 @@ def subset(splits: dict[str, Split], max_rows: int | None, seed: int = 0) -> dic
         if not key.endswith("/train") or len(split.texts) <= max_rows:
             continue
         rng = np.random.default_rng(seed)
-        keep = np.sort(rng.permutation(len(split.texts))[:max_rows])
-        out[key] = Split(
-            name=split.name,
-            path=split.path,
-            texts=[split.texts[i] for i in keep],
-            frame=split.frame.iloc[keep].reset_index(drop=True),
-        )
+        out[key] = _keep(split, np.sort(rng.permutation(len(split.texts))[:max_rows]).tolist())
+    return out
+
+
+def without_texts(splits: dict[str, Split], texts: Collection[str]) -> dict[str, Split]:
+    """The dev splits without the given comments: a candidate that learnt from a site's labels is
+    never tuned or measured on a public dev comment it learnt from (only possible in simulations,
+    where a site's comments come from a dev split)."""
+    if not texts:
+        return splits
+    drop = set(texts)
+    out = dict(splits)
+    for key, split in splits.items():
+        if key.endswith("/dev") and drop.intersection(split.texts):
+            out[key] = _keep(split, [i for i, t in enumerate(split.texts) if t not in drop])
     return out
 
 

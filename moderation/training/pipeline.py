@@ -7,7 +7,7 @@ exactly like a release.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ import numpy as np
 from moderation.scoring.analyzer import Analyzer
 from moderation.scoring.model import LinearModels
 from moderation.scoring.spans import SpanTagger
-from moderation.training.config import FULL, SiteRows, TrainConfig, subset
+from moderation.training.config import FULL, SiteRows, TrainConfig, subset, without_texts
 from moderation.training.data import Split, dev_texts, load_all
 
 
@@ -44,6 +44,7 @@ def build_version(
     make_current: bool = True,
     extra: dict[str, Any] | None = None,
     measure: bool = True,
+    exclude: Collection[str] = (),
 ) -> Built:
     """Train and publish ``version`` under ``output``; ``make_current`` points CURRENT at it."""
     from moderation.training.evaluate import evaluate, measure_speed
@@ -54,9 +55,9 @@ def build_version(
     if not version or "/" in version or "\\" in version or version.startswith("."):
         raise ValueError(f"invalid version {version!r}")
     echo(f"training models {version} from {root} ({config.name} configuration)")
-    trained = train_models(root, echo=echo, config=config, site=site, base_spans=base_spans)
+    trained = train_models(root, echo=echo, config=config, site=site, base_spans=base_spans, exclude=exclude)
     models: LinearModels = trained.models
-    splits = load_all(root)
+    splits = without_texts(load_all(root), exclude)
     # Calibrate and tune on what will be served: the coefficients as stored (float16).
     models.coef = models.coef.astype(np.float16).astype(np.float32)
     echo("calibrating scores and tuning thresholds on the dev splits")

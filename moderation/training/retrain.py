@@ -22,7 +22,7 @@ from moderation.scoring.analyzer import Analyzer
 from moderation.scoring.types import HATE_LABELS
 from moderation.services.learning_report import render_report
 from moderation.training.config import FULL, LABELLED_ATTRIBUTES, SiteRows, TrainConfig
-from moderation.training.data import Split, load_all
+from moderation.training.data import Split
 
 #: The public dev figures the guard compares (attribute -> path in ``evaluate``'s metrics).
 PUBLIC_METRICS = {
@@ -168,8 +168,9 @@ def build_candidate(
         make_current=False,
         extra={"base_version": current.model_version, **(extra or {})},
         measure=False,
+        exclude=set(train.all_texts()) | set(held.all_texts()),
     )
-    splits = built.splits if built.splits else load_all(datasets)
+    splits = built.splits
     echo("scoring the held-out labels and the public dev splits with the live model and the candidate")
     before = measure(current, held, splits)
     after = {"held_out": held_out_metrics(built.analyzer, held), "public_dev": public_metrics(built.metrics)}

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ from moderation.scoring.spans import SpanTagger
 from moderation.text.normalize import fold
 from moderation.text.prepare import prepare
 from moderation.text.teencode import TeencodeExpander, load_teencode
-from moderation.training.config import FULL, SPAN_FOLDS, SiteRows, TrainConfig, subset
+from moderation.training.config import FULL, SPAN_FOLDS, SiteRows, TrainConfig, subset, without_texts
 from moderation.training.data import Split, load_all, strip_diacritics
 from moderation.training.folds import out_of_fold_probs
 from moderation.training.span_training import SpanData, doc_of, train_span_tagger
@@ -192,14 +192,16 @@ def train_models(
     config: TrainConfig = FULL,
     site: SiteRows | None = None,
     base_spans: SpanTagger | None = None,
+    exclude: Collection[str] = (),
 ) -> Trained:
     """Train every attribute and the span tagger; returns the stacked models (thresholds not yet tuned).
 
     ``site`` adds a site's moderator labels to the toxicity, hate-speech and spam training sets;
-    ``base_spans`` is the tagger kept when ``config.train_spans`` is off.
+    ``base_spans`` is the tagger kept when ``config.train_spans`` is off; ``exclude`` drops comments
+    from the dev splits (see ``config.without_texts``).
     """
     started = time.perf_counter()
-    splits = subset(load_all(datasets_dir), config.max_train_rows)
+    splits = without_texts(subset(load_all(datasets_dir), config.max_train_rows), exclude)
     corpus = Corpus(splits=splits, expander=TeencodeExpander(load_teencode()))
     grid = config.c_grid
     echo("preparing texts and fitting the featuriser")

@@ -1,0 +1,118 @@
+"""The learning loop on a simulated newsroom: how much a site's own decisions improve its model.
+
+A site whose standard is ViHSD's (offensive or hate speech is rejected as an insult) receives the
+first N comments of ViHSD dev; its live model scores them; simulated moderators judge what it held
+and what readers reported (``moderation.training.simulate``). ``retrain`` then builds a candidate
+from the public train splits plus those labels and compares it with the live model on the held-out
+labels and the public dev splits. Prints the comparison, the guard's verdict, the time each step
+took and the machine.
+
+    .venv/bin/python bench/learning_simulation.py                 # quick: live model and candidate
+                                                                  # trained on a subset (about 2 min)
+    .venv/bin/python bench/learning_simulation.py --full          # the shipped model as the live one
+                                                                  # and a full candidate (much longer)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.machine import describe  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--full", action="store_true", help="full training configuration")
+    parser.add_argument("--comments", type=int, default=1600, help="ViHSD dev comments the site receives")
+    parser.add_argument("--datasets", type=Path, default=None, help="datasets folder")
+    args = parser.parse_args()
+
+    from moderation import services
+    from moderation.scoring import load_analyzer
+    from moderation.scoring.registry import ModelRegistry
+    from moderation.services import learning
+    from moderation.services.learning_report import render_report
+    from moderation.settings import DEFAULT_MODEL_DIR
+    from moderation.storage.db import Database
+    from moderation.storage.migrate import upgrade
+    from moderation.training.config import FULL, QUICK
+    from moderation.training.data import check_datasets_dir, default_datasets_dir, load_all
+    from moderation.training.loop import retrain_site
+    from moderation.training.pipeline import build_version
+    from moderation.training.simulate import moderate
+
+    datasets = check_datasets_dir(args.datasets or default_datasets_dir())
+    config = FULL if args.full else QUICK
+    shipped = load_analyzer()
+    work = Path(tempfile.mkdtemp(prefix="learning-sim-"))
+    store = work / "models"
+    url = f"sqlite:///{work / 'sim.db'}"
+    upgrade(url)
+    db = Database(url)
+    registry = ModelRegistry(DEFAULT_MODEL_DIR, store, default=shipped)
+    started = time.perf_counter()
+    live_version = None
+    if not args.full:
+        print("training the site's starting model (quick configuration, public data only)", flush=True)
+        build_version(
+            datasets,
+            store,
+            "quick-base",
+            config=QUICK,
+            base_spans=shipped.models.spans,
+            make_current=False,
+            measure=False,
+            echo=lambda _line: None,
+        )
+        live_version = "quick-base"
+    base_seconds = time.perf_counter() - started
+    with db.session() as session:
+        site, _ = services.create_site(session, "bao-tinh")
+        services.update_abuse_settings(
+            session, site.id, {"duplicate_window_minutes": 0, "flood_window_minutes": 0}, actor="bench"
+        )
+        moderator = services.create_moderator(session, "bien-tap", "benchmark password", "admin", ())
+        boss = services.ModeratorIdentity(moderator.id, "bien-tap", "admin", None)
+        if live_version:
+            learning.promote(session, site, live_version, actor="bench", versions=registry)
+        site_id = site.id
+    dev = load_all(datasets)["vihsd/dev"]
+    n = min(args.comments, len(dev.texts))
+    t0 = time.perf_counter()
+    decided = moderate(db, site_id, boss, shipped, registry, dev.texts[:n], dev.column("label_id")[:n])
+    moderate_seconds = time.perf_counter() - t0
+    with db.session() as session:
+        labels = learning.label_summary(session, site_id)
+    print(f"{n} comments posted and scored, {decided} moderator decisions, labels {labels}", flush=True)
+    t0 = time.perf_counter()
+    result = retrain_site(
+        db,
+        registry,
+        site_id,
+        datasets=datasets,
+        store=store,
+        config=config,
+        promote=False,
+        echo=lambda _l: None,
+    )
+    retrain_seconds = time.perf_counter() - t0
+    print()
+    print(render_report(result.report))
+    print(
+        f"timings: starting model {base_seconds:.0f} s, posting+scoring+deciding {moderate_seconds:.1f} s, "
+        f"retrain ({config.name}) with both comparisons {retrain_seconds:.0f} s"
+    )
+    print(describe())
+    db.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""A simulated newsroom, to try the learning loop without real moderators (tests and ``bench/``).
+
+Comments with known labels (a dataset's dev split) are posted to a site and scored by its live model;
+simulated moderators then do what real ones do: judge what the model held, and handle readers'
+reports on published comments that break the rules. Their decisions go through the real review path,
+so they become labels exactly like a newsroom's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from moderation import services
+from moderation.services import review
+from moderation.services.scoring import AnalyzerLike, ModelSource
+from moderation.storage.db import Database
+from moderation.storage.models import Comment, Report, Site
+
+#: ViHSD labels -> the newsroom's rejection reason (0: clean, approve).
+REASONS = {0: None, 1: "Xúc phạm", 2: "Thù ghét"}
+
+
+def post(db: Database, site_id: int, texts: Sequence[str], article: str = "a1") -> list[str]:
+    """Store comments as readers would post them (pending), one reader each."""
+    ids = []
+    with db.session() as session:
+        site = session.get(Site, site_id)
+        for i, text in enumerate(texts):
+            comment = services.submit_comment(
+                session,
+                site,
+                services.CommentSubmission(article_id=article, content=text, author_name=f"Bạn đọc {i}"),
+            )
+            ids.append(comment.id)
+    return ids
+
+
+def moderate(
+    db: Database,
+    site_id: int,
+    moderator: services.ModeratorIdentity,
+    analyzer: AnalyzerLike,
+    models: ModelSource,
+    texts: Sequence[str],
+    truths: Sequence[int],
+) -> int:
+    """Post, score with the site's live model, and decide like moderators; returns the decisions made."""
+    ids = post(db, site_id, texts)
+    for start in range(0, len(ids), 200):
+        services.score_comments(db, analyzer, ids[start : start + 200], models=models)
+    decided = 0
+    with db.session() as session:
+        for comment_id, truth in zip(ids, truths, strict=True):
+            comment = session.get(Comment, comment_id)
+            if comment.status == "published":
+                if not truth:
+                    continue
+                session.add(Report(comment_id=comment_id, site_id=site_id, reason="xúc phạm"))
+                session.flush()
+            review.decide(session, moderator, comment_id, "reject" if truth else "approve", REASONS[truth])
+            decided += 1
+    return decided
