@@ -81,6 +81,11 @@ AUDIT_ACTIONS = {
     "site_created": _l("Created a site"),
     "abuse_settings_changed": _l("Changed the anti-abuse settings"),
     "origins_changed": _l("Changed the registered origins"),
+    "model_candidate": _l("Trained a candidate model"),
+    "promote_model": _l("Promoted a model"),
+    "rollback_model": _l("Rolled back a model"),
+    "shadow_model": _l("Changed the shadow model"),
+    "learning_settings_changed": _l("Changed the learning settings"),
 }
 OUTCOMES = {
     "published": _l("Published"),

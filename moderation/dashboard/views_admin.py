@@ -215,9 +215,12 @@ def admin_stats() -> str:
     with resources().db.session() as session:
         sites = admin.visible_sites(session, moderator)
         result = stats.compute(session, support.stats_site_ids(moderator, site_id), days=days)
+        drift = stats.drift(session, support.stats_site_ids(moderator, site_id))
     return render_template(
         "dashboard/admin/stats.html",
         stats=result,
+        drift=drift,
+        drift_attributes=DECISION_ATTRIBUTES,
         chart=charts.daily_chart(result),
         median_wait=charts.duration(result.median_wait_seconds),
         sites=sites,
