@@ -142,6 +142,8 @@ def test_promote_shadow_and_rollback_change_the_site_and_are_audited(client, db,
         {"from": SPARE, "to": GOOD},
         {"from": GOOD, "to": None},
     ]
+    log = client.get("/dashboard/admin/audit").get_data(as_text=True)
+    assert "Đã đưa một mô hình vào sử dụng" in log and f"– → {GOOD}" in log and f"{GOOD} → –" in log
     nothing = post(client, site, "rollback")
     assert "Không có gì để quay lại" in flashes(client.get(nothing.headers["Location"]))
 

@@ -151,6 +151,8 @@ def _audit_details(entry: AuditEntry) -> str:
         return _("%(num)d restored", num=len(details.get("restored") or []))
     if entry.action == "origins_changed":
         return ", ".join(str(origin) for origin in details.get("to") or [])
+    if entry.action in ("promote_model", "rollback_model", "shadow_model"):
+        return "{} → {}".format(details.get("from") or "–", details.get("to") or "–")
     if entry.action in ("moderator_created", "moderator_changed"):
         return str(details.get("moderator") or details.get("username") or "")
     return ""
