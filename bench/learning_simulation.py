@@ -46,8 +46,7 @@ def main() -> None:
     from moderation.training.config import FULL, QUICK
     from moderation.training.data import check_datasets_dir, default_datasets_dir, load_all
     from moderation.training.loop import retrain_site
-    from moderation.training.pipeline import build_version
-    from moderation.training.simulate import moderate
+    from moderation.training.simulate import moderate, starting_model
 
     datasets = check_datasets_dir(args.datasets or default_datasets_dir())
     config = FULL if args.full else QUICK
@@ -62,17 +61,7 @@ def main() -> None:
     live_version = None
     if not args.full:
         print("training the site's starting model (quick configuration, public data only)", flush=True)
-        build_version(
-            datasets,
-            store,
-            "quick-base",
-            config=QUICK,
-            base_spans=shipped.models.spans,
-            make_current=False,
-            measure=False,
-            echo=lambda _line: None,
-        )
-        live_version = "quick-base"
+        live_version = starting_model(datasets, store, shipped.models.spans)
     base_seconds = time.perf_counter() - started
     with db.session() as session:
         site, _ = services.create_site(session, "bao-tinh")

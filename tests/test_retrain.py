@@ -22,8 +22,7 @@ from moderation.storage.models import Comment, Label, ModelVersion, Site
 from moderation.training.config import QUICK
 from moderation.training.data import check_datasets_dir, default_datasets_dir, load_all
 from moderation.training.loop import retrain_site
-from moderation.training.pipeline import build_version
-from moderation.training.simulate import moderate, post
+from moderation.training.simulate import moderate, post, starting_model
 from tests.learning_helpers import registry_for
 
 SITE_COMMENTS = 1600
@@ -42,16 +41,7 @@ def datasets() -> Path:
 def store(tmp_path_factory: pytest.TempPathFactory, datasets: Path, analyzer) -> Path:
     """A store holding the site's starting model: a quick build from the public data only."""
     root = tmp_path_factory.mktemp("model-store")
-    build_version(
-        datasets,
-        root,
-        "quick-base",
-        config=QUICK,
-        base_spans=analyzer.models.spans,
-        make_current=False,
-        measure=False,
-        echo=lambda _line: None,
-    )
+    starting_model(datasets, root, analyzer.models.spans)
     return root
 
 

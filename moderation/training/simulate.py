@@ -9,8 +9,10 @@ so they become labels exactly like a newsroom's.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from moderation import services
+from moderation.scoring.spans import SpanTagger
 from moderation.services import review
 from moderation.services.scoring import AnalyzerLike, ModelSource
 from moderation.storage.db import Database
@@ -60,3 +62,21 @@ def moderate(
             review.decide(session, moderator, comment_id, "reject" if truth else "approve", REASONS[truth])
             decided += 1
     return decided
+
+
+def starting_model(datasets: Path, store: Path, spans: SpanTagger, version: str = "quick-base") -> str:
+    """A quick build from the public data only, as a site's live model before it has labels."""
+    from moderation.training.config import QUICK
+    from moderation.training.pipeline import build_version
+
+    build_version(
+        datasets,
+        store,
+        version,
+        config=QUICK,
+        base_spans=spans,
+        make_current=False,
+        measure=False,
+        echo=lambda _line: None,
+    )
+    return version
