@@ -18,8 +18,9 @@ from moderation.errors import ModelArtifactError
 from moderation.scoring.analyzer import Analyzer, load_analyzer
 from moderation.scoring.artifact import MANIFEST, read_manifest, resolve_version_dir
 
-#: Loaded versions kept in memory (each is about 30 MB once loaded).
-DEFAULT_CAPACITY = 4
+#: Versions kept in memory, the default included: a site's live model and a shadow beside the
+#: default. Each adds about 80 MB to a worker (measured peak), so three keep it under 400 MB.
+DEFAULT_CAPACITY = 3
 
 
 def valid_version(version: str) -> bool:
