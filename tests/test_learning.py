@@ -326,3 +326,13 @@ def test_scheduled_retraining_is_queued_once_per_due_site_and_runs_on_the_traini
     assert "not enough labels" in job.return_value()["skipped"]
     with db.session() as session:
         assert learning.site_versions(session, site.id) == []
+
+
+def test_retrain_command_explains_when_there_is_nothing_to_learn_from(db, site, runner):
+    from moderation.cli import main
+
+    result = runner.invoke(main, ["retrain", "--site", "demo", "--quick"])
+    assert result.exit_code != 0
+    assert "not enough labels to learn from: toxicity 0, hate_speech 0, spam 0" in result.output
+    result = runner.invoke(main, ["retrain", "--site", "nowhere", "--quick"])
+    assert result.exit_code != 0 and "no site named 'nowhere'" in result.output
