@@ -17,12 +17,12 @@ from moderation.training.simulate import post
 
 def install_copy(store: Path, version: str) -> Path:
     """The shipped models under another version name (same files, so the same scores)."""
-    source = resolve_version_dir(DEFAULT_MODEL_DIR)
     target = store / version
-    shutil.copytree(source, target)
-    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-    manifest["version"] = version
-    (target / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    if not target.exists():
+        shutil.copytree(resolve_version_dir(DEFAULT_MODEL_DIR), target)
+        manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+        manifest["version"] = version
+        (target / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return target
 
 

@@ -3,31 +3,15 @@ names (so promotion finds their files) and their ``ModelVersion`` rows with smal
 
 from __future__ import annotations
 
-import json
-import shutil
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from moderation.scoring.artifact import resolve_version_dir
-from moderation.settings import DEFAULT_MODEL_DIR
 from moderation.storage.db import Database
 from moderation.storage.models import Comment, Label, ModelVersion, ShadowScore, utcnow
 
 GOOD = "2026.11.2-s1-good"
 BAD = "2026.11.2-s1-bad"
 SPARE = "2026.11.2-s1-spare"
-
-
-def install_copy(store: Path, version: str) -> Path:
-    """The shipped models under another version name: same files, so their sha256 stay valid."""
-    target = store / version
-    if not target.exists():
-        shutil.copytree(resolve_version_dir(DEFAULT_MODEL_DIR), target)
-        manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-        manifest["version"] = version
-        (target / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    return target
 
 
 def report(version: str, *, passed: bool) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from moderation.services import learning
 from moderation.storage.models import AuditEntry, ModelVersion, Site
 from tests.e2e.helpers import client_sign_in, csrf_token
 from tests.e2e.seed import add_comment
-from tests.models_helpers import BAD, GOOD, SPARE, add_label, add_shadow, add_versions, install_copy
+from tests.learning_helpers import install_copy
+from tests.models_helpers import BAD, GOOD, SPARE, add_label, add_shadow, add_versions
 from tests.xss_payloads import PAYLOADS
 
 

@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 from moderation.storage.models import Site
 from tests.e2e.helpers import sign_in
 from tests.e2e.seed import add_comment
-from tests.models_helpers import BAD, GOOD, SPARE, add_shadow, add_versions, install_copy
+from tests.learning_helpers import install_copy
+from tests.models_helpers import BAD, GOOD, SPARE, add_shadow, add_versions
 from tests.xss_payloads import PAYLOADS
 
 
