@@ -104,7 +104,8 @@ def retrain(site_name: str, datasets_dir: Path | None, quick: bool, promote: boo
     from moderation.training.loop import retrain_site
     from moderation.training.retrain import NotEnoughLabels
 
-    root = _datasets(datasets_dir)
+    # Checked once the labels are known to be enough: without them there is nothing to train.
+    root = Path(datasets_dir) if datasets_dir is not None else default_datasets_dir()
     settings = load_settings()
     db = Database(settings.database_url)
     try:

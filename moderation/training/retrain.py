@@ -22,7 +22,7 @@ from moderation.scoring.analyzer import Analyzer
 from moderation.scoring.types import HATE_LABELS
 from moderation.services.learning_report import render_report
 from moderation.training.config import FULL, LABELLED_ATTRIBUTES, SiteRows, TrainConfig
-from moderation.training.data import Split
+from moderation.training.data import Split, check_datasets_dir
 
 #: The public dev figures the guard compares (attribute -> path in ``evaluate``'s metrics).
 PUBLIC_METRICS = {
@@ -156,6 +156,7 @@ def build_candidate(
         raise NotEnoughLabels(
             f"not enough labels to learn from: {counts} (each attribute needs {min_labels})"
         )
+    check_datasets_dir(datasets)
     echo(f"site labels used for {', '.join(used)} ({sum(train.count(a) for a in used)} labels)")
     built = build_version(
         datasets,
