@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
     from moderation.scoring import Analyzer
+    from moderation.scoring.registry import ModelRegistry
 
 
 class Resources:
@@ -39,21 +40,25 @@ class Resources:
         self.recent: RedisRecentTexts | None = (
             RedisRecentTexts(self.redis) if self.redis is not None else None
         )
-        self._analyzer: Analyzer | None = None
+        self._registry: ModelRegistry | None = None
         #: Cached by the ops blueprint: the artifact check result and the metrics registry.
         self.model_check: dict[str, Any] | None = None
         self.metrics_registry: CollectorRegistry | None = None
         self._analyzer_lock = threading.Lock()
 
     def analyzer(self) -> Analyzer:
-        """The models, loaded on first use: only ``/analyze`` needs them in the web process."""
-        if self._analyzer is None:
-            with self._analyzer_lock:
-                if self._analyzer is None:
-                    from moderation.scoring import load_analyzer
+        """The installed default models, loaded on first use: only ``/analyze`` scores in the web process."""
+        return self.models().default
 
-                    self._analyzer = load_analyzer(self.settings.model_dir)
-        return self._analyzer
+    def models(self) -> ModelRegistry:
+        """Every installed version by name (sites' promoted models, candidates); loads nothing itself."""
+        if self._registry is None:
+            with self._analyzer_lock:
+                if self._registry is None:
+                    from moderation.scoring.registry import ModelRegistry
+
+                    self._registry = ModelRegistry(self.settings.model_dir, self.settings.model_store_dir)
+        return self._registry
 
     def close(self) -> None:
         self.db.dispose()

@@ -336,3 +336,25 @@ def test_retrain_command_explains_when_there_is_nothing_to_learn_from(db, site, 
     assert "not enough labels to learn from: toxicity 0, hate_speech 0, spam 0" in result.output
     result = runner.invoke(main, ["retrain", "--site", "nowhere", "--quick"])
     assert result.exit_code != 0 and "no site named 'nowhere'" in result.output
+
+
+def test_analyze_uses_the_model_promoted_for_the_site(db, client, auth, settings, analyzer):
+    install_copy(settings.model_store_dir, "copy-api")
+
+    def version() -> str:
+        response = client.post("/api/v1/analyze", json={"comments": [{"content": CLEAN}]}, headers=auth)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json()["results"][0]["model_version"]
+
+    assert version() == analyzer.model_version
+    with db.session() as session:
+        row = session.scalars(select(Site).where(Site.name == "demo")).one()
+        learning.promote(
+            session, row, "copy-api", actor="test", versions=registry_for(settings.model_store_dir)
+        )
+    assert version() == "copy-api"
+    with db.session() as session:
+        learning.rollback(
+            session, session.scalars(select(Site).where(Site.name == "demo")).one(), actor="test"
+        )
+    assert version() == analyzer.model_version

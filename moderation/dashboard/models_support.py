@@ -7,12 +7,10 @@ typed in percent, as thresholds are elsewhere) and puts each message next to its
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from moderation.dashboard import labels
@@ -23,8 +21,6 @@ from moderation.services.learning import SCHEDULES, LearningSettings
 if TYPE_CHECKING:
     from moderation.scoring.registry import ModelRegistry
 
-REGISTRY_KEY = "moderation_model_registry"
-_registry_lock = threading.Lock()
 
 SCHEDULE_LABELS = {"off": _l("Off"), "daily": _l("Every day"), "weekly": _l("Every week")}
 STATUS_LABELS = {
@@ -54,19 +50,8 @@ FIELD_HINTS = {
 
 
 def registry() -> ModelRegistry:
-    """One registry per app, built on first use from the app's settings (it loads no model itself)."""
-    app = current_app
-    found = app.extensions.get(REGISTRY_KEY)
-    if found is None:
-        from moderation.scoring.registry import ModelRegistry
-
-        with _registry_lock:
-            found = app.extensions.get(REGISTRY_KEY)
-            if found is None:
-                settings = resources().settings
-                found = ModelRegistry(settings.model_dir, settings.model_store_dir)
-                app.extensions[REGISTRY_KEY] = found
-    return found
+    """The app's registry of model versions (``Resources.models``)."""
+    return resources().models()
 
 
 def _number(raw: str) -> float:

@@ -21,6 +21,7 @@ from moderation.services.comments import (
     submit_comment,
     unmark_enqueued,
 )
+from moderation.services.learning import site_model_version
 from moderation.services.review import ACTIONS, decide, get_site_comment, moderation_queue
 from moderation.services.scoring import STATUS_BY_DECISION, AnalyzerLike, ScoringReport, score_comments
 from moderation.services.sites import (
@@ -38,6 +39,7 @@ from moderation.services.sites import (
 )
 
 __all__ = [
+    "site_model_version",
     "ACTIONS",
     "API_KEY_PREFIX",
     "WIDGET_KEY_PREFIX",
