@@ -22,13 +22,13 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.databases import drop_private_schema, private_database  # noqa: E402
 from bench.machine import describe, peak_rss_mib  # noqa: E402
 
 BUDGET_MS = 300.0
@@ -168,7 +168,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     random.seed(7)
 
-    from sqlalchemy import event, text
+    from sqlalchemy import event
 
     from moderation import services
     from moderation.app import create_app
@@ -177,18 +177,7 @@ def main() -> None:
     from moderation.storage.migrate import upgrade
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
-    database_url = Settings.from_env(
-        {"DATABASE_URL": args.database_url or f"sqlite:///{workdir / 'bench.db'}"}
-    ).database_url
-    schema = None
-    if database_url.startswith("postgresql"):
-        # A private schema keeps the benchmark away from whatever else lives in that database.
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = Database(database_url)
-        with admin.engine.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
-        database_url += ("&" if "?" in database_url else "?") + f"options=-csearch_path%3D{schema}"
+    database_url, schema = private_database(args.database_url, workdir)
     try:
         upgrade(database_url)
         db = Database(database_url)
@@ -261,11 +250,7 @@ def main() -> None:
         if p95 >= BUDGET_MS:
             sys.exit(1)
     finally:
-        if schema is not None:
-            admin = Database(Settings.from_env({"DATABASE_URL": args.database_url}).database_url)
-            with admin.engine.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+        drop_private_schema(args.database_url, schema)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.databases import drop_private_schema, private_database  # noqa: E402
 from bench.machine import describe, peak_rss_mib  # noqa: E402
 
 SAMPLE = [
@@ -60,12 +61,11 @@ def main() -> None:
 
     from rq import Queue, SimpleWorker
     from rq.registry import FailedJobRegistry, FinishedJobRegistry
-    from sqlalchemy import func, select, text
+    from sqlalchemy import func, select
 
     from moderation import services
     from moderation.scoring import load_analyzer
     from moderation.settings import Settings
-    from moderation.storage.db import Database
     from moderation.storage.migrate import upgrade
     from moderation.storage.models import Comment
     from moderation.supervisor import EmbeddedRedis
@@ -78,18 +78,7 @@ def main() -> None:
         redis_server = EmbeddedRedis(workdir / "redis")
         redis_server.start()
         redis_url = redis_server.url
-    database_url = Settings.from_env(
-        {"DATABASE_URL": args.database_url or f"sqlite:///{workdir / 'bench.db'}"}
-    ).database_url
-    schema = None
-    if database_url.startswith("postgresql"):
-        # A private schema keeps the benchmark away from whatever else lives in that database.
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = Database(database_url)
-        with admin.engine.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
-        database_url += ("&" if "?" in database_url else "?") + f"options=-csearch_path%3D{schema}"
+    database_url, schema = private_database(args.database_url, workdir)
     upgrade(database_url)
     settings = Settings(
         env="test",
@@ -149,11 +138,7 @@ def main() -> None:
             sys.exit("some comments were not decided")
     finally:
         set_context(None)
-        if schema is not None:
-            admin = Database(Settings.from_env({"DATABASE_URL": args.database_url}).database_url)
-            with admin.engine.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+        drop_private_schema(args.database_url, schema)
         if redis_server is not None and redis_server.process is not None:
             redis_server.process.terminate()
             redis_server.process.wait()

@@ -44,7 +44,7 @@ class Resources:
         #: Cached by the ops blueprint: the artifact check result and the metrics registry.
         self.model_check: dict[str, Any] | None = None
         self.metrics_registry: CollectorRegistry | None = None
-        self._analyzer_lock = threading.Lock()
+        self._registry_lock = threading.Lock()
 
     def analyzer(self) -> Analyzer:
         """The installed default models, loaded on first use: only ``/analyze`` scores in the web process."""
@@ -53,7 +53,7 @@ class Resources:
     def models(self) -> ModelRegistry:
         """Every installed version by name (sites' promoted models, candidates); loads nothing itself."""
         if self._registry is None:
-            with self._analyzer_lock:
+            with self._registry_lock:
                 if self._registry is None:
                     from moderation.scoring.registry import ModelRegistry
 

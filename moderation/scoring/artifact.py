@@ -26,6 +26,18 @@ CURRENT = "CURRENT"
 FORMAT = 2
 
 
+def valid_version(version: str) -> bool:
+    """A version names one directory under a models folder: no path separators, not hidden, and
+    short enough for the ``model_version`` columns."""
+    return (
+        bool(version)
+        and len(version) <= 40
+        and "/" not in version
+        and "\\" not in version
+        and not version.startswith(".")
+    )
+
+
 def file_digest(path: Path) -> str:
     """sha256 of a file, read in chunks."""
     digest = hashlib.sha256()
@@ -44,7 +56,7 @@ def resolve_version_dir(model_dir: Path | None = None) -> Path:
     if not current.is_file():
         raise ModelArtifactError(f"no model installed: {current} is missing (run `moderation train`)")
     version = current.read_text(encoding="utf-8").strip()
-    if not version or "/" in version or "\\" in version or version.startswith("."):
+    if not valid_version(version):
         raise ModelArtifactError(f"{current} does not name a model version: {version!r}")
     version_dir = root / version
     if not version_dir.is_dir():

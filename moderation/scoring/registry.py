@@ -12,25 +12,14 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
 
 from moderation.errors import ModelArtifactError
 from moderation.scoring.analyzer import Analyzer, load_analyzer
-from moderation.scoring.artifact import MANIFEST, read_manifest, resolve_version_dir
+from moderation.scoring.artifact import MANIFEST, resolve_version_dir, valid_version
 
 #: Versions kept in memory, the default included: a site's live model and a shadow beside the
 #: default. Each adds about 80 MB to a worker (measured peak), so three keep it under 400 MB.
 DEFAULT_CAPACITY = 3
-
-
-def valid_version(version: str) -> bool:
-    return (
-        bool(version)
-        and len(version) <= 40
-        and "/" not in version
-        and "\\" not in version
-        and not version.startswith(".")
-    )
 
 
 class ModelRegistry:
@@ -86,19 +75,5 @@ class ModelRegistry:
                 self._loaded.popitem(last=False)
         return analyzer
 
-    def manifest(self, version: str) -> dict[str, Any]:
-        return read_manifest(self.version_dir(version))
-
     def installed_default_version(self) -> str:
         return resolve_version_dir(self.model_dir).name
-
-    def versions(self) -> list[str]:
-        """Every version present in the store and the installed models, newest directory first."""
-        found: dict[str, float] = {}
-        for root in (self.store_dir, self.model_dir):
-            if root is None or not root.is_dir():
-                continue
-            for child in root.iterdir():
-                if (child / MANIFEST).is_file() and child.name not in found:
-                    found[child.name] = child.stat().st_mtime
-        return sorted(found, key=lambda v: found[v], reverse=True)

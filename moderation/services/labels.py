@@ -43,7 +43,6 @@ REASON_LABELS: tuple[tuple[tuple[str, ...], dict[str, int]], ...] = (
         {"toxicity": 1, "hate_speech": 1},
     ),
 )
-LABELLED_ATTRIBUTES = ("toxicity", "hate_speech", "spam")
 
 
 def labels_from_reason(reason: str | None) -> dict[str, int]:
@@ -152,10 +151,3 @@ def site_labels(session: Session, site_id: int) -> list[Label]:
     return list(
         session.scalars(select(Label).where(Label.site_id == site_id).order_by(Label.created_at, Label.id))
     )
-
-
-def label_counts(session: Session, site_id: int) -> dict[str, int]:
-    counts = {attribute: 0 for attribute in LABELLED_ATTRIBUTES}
-    for attribute in session.scalars(select(Label.attribute).where(Label.site_id == site_id)):
-        counts[attribute] = counts.get(attribute, 0) + 1
-    return counts

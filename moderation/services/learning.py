@@ -394,13 +394,6 @@ def site_by_id(session: Session, site_id: int) -> Site:
     return site
 
 
-def site_named_id(session: Session, name: str) -> int:
-    site = repo.site_by_name(session, name)
-    if site is None:
-        raise NotFound(f"no site named {name!r}")
-    return site.id
-
-
 def site_model_version(session: Session, site_id: int) -> str | None:
     """The version a site's comments are scored with (None: the installed default)."""
     return session.scalar(select(Site.model_version).where(Site.id == site_id))

@@ -78,7 +78,9 @@ def _apply(
     at: datetime,
 ) -> None:
     """Decide one loaded comment with compare-and-set; raise Conflict if someone was first."""
-    if comment.decided_by == "moderator" and not _is_reported(session, comment.id):
+    # Open reports both allow re-deciding a moderator's decision and label this one.
+    report_reasons = labels.open_report_reasons(session, comment.id)
+    if comment.decided_by == "moderator" and not report_reasons:
         when = comment.decided_at.isoformat() if comment.decided_at else "?"
         raise Conflict(f"already {comment.status} by a moderator at {when}")
     before = {
@@ -88,7 +90,6 @@ def _apply(
         "prev_decided_at": _iso(comment.decided_at),
     }
     new_status = ACTIONS[action]
-    report_reasons = labels.open_report_reasons(session, comment.id)
     won = repo.set_moderator_decision(
         session,
         comment,
@@ -129,10 +130,6 @@ def _apply(
             "reports_resolved": resolved,
         },
     )
-
-
-def _is_reported(session: Session, comment_id: str) -> bool:
-    return bool(queries.open_report_counts(session, [comment_id]))
 
 
 def decide(

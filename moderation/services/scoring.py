@@ -127,6 +127,9 @@ def score_comments(
         records = repo.author_records(
             session, [row.author_id for row in rows if row.author_status == "normal"]
         )
+        # Read in the same transaction as the batch: a promotion applies from the next batch on.
+        sites = {row.site_id for row in rows}
+        versions = repo.site_model_versions(session, sites) if models is not None else {}
     report.skipped = len(comment_ids) - len(rows)
     if not rows:
         return report
@@ -134,10 +137,6 @@ def score_comments(
     trust_after = {
         site_id: AbuseSettings.from_dict(abuse.get(site_id)).auto_trust_published for site_id in policies
     }
-    versions: dict[int, tuple[str | None, str | None]] = {}
-    if models is not None:
-        with db.session() as session:
-            versions = repo.site_model_versions(session, policies)
     now = clock()
     decisions: list[dict[str, Any]] = []
     shadows: list[dict[str, Any]] = []

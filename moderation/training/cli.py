@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from moderation.errors import ModelArtifactError
+from moderation.scoring.artifact import valid_version
 from moderation.services.learning_report import render_report
 from moderation.settings import DEFAULT_MODEL_DIR
 from moderation.training.data import check_datasets_dir, default_datasets_dir, dev_texts, load_all
@@ -39,7 +40,7 @@ def train(datasets_dir: Path | None, output: Path, version: str) -> None:
     from moderation.training.pipeline import build_version
 
     root = _datasets(datasets_dir)
-    if not version or "/" in version or version.startswith("."):
+    if not valid_version(version):
         raise click.BadParameter(f"invalid version {version!r}", param_hint="--version")
     built = build_version(root, output, version, echo=click.echo)
     click.echo(metrics_table(built.metrics, built.choices))
@@ -98,7 +99,7 @@ def retrain(site_name: str, datasets_dir: Path | None, quick: bool, promote: boo
     from moderation.cli import load_settings
     from moderation.errors import ModerationError
     from moderation.scoring.registry import ModelRegistry
-    from moderation.services import learning
+    from moderation.services.sites import site_named
     from moderation.storage.db import Database
     from moderation.training.config import FULL, QUICK
     from moderation.training.loop import retrain_site
@@ -110,7 +111,7 @@ def retrain(site_name: str, datasets_dir: Path | None, quick: bool, promote: boo
     db = Database(settings.database_url)
     try:
         with db.session() as session:
-            site_id = learning.site_named_id(session, site_name)
+            site_id = site_named(session, site_name).id
         result = retrain_site(
             db,
             ModelRegistry(settings.model_dir, settings.model_store_dir),

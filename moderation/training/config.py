@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from moderation.scoring.types import DECISION_ATTRIBUTES
 from moderation.training.data import Split
 
 FEATURIZER: Mapping[str, Any] = {
@@ -37,8 +38,8 @@ C_GRID: Mapping[str, tuple[float, ...]] = {
 VIHSD_TOXICITY_WEIGHTS = (0.0, 0.05)
 #: Folds of the out-of-fold hate probabilities the span tagger learns from.
 SPAN_FOLDS = 4
-#: The attributes a moderator's decision can label (constructive is never judged by a decision).
-LABELLED_ATTRIBUTES = ("toxicity", "hate_speech", "spam")
+#: The attributes a moderator's decision can label: those that decide (constructive never does).
+LABELLED_ATTRIBUTES = DECISION_ATTRIBUTES
 
 
 @dataclass(frozen=True)

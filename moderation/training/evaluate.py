@@ -28,7 +28,7 @@ from moderation.training.span_training import char_macro_f1, spans_to_chars
 from moderation.training.tuning import variants
 
 
-def _scored(analyzer: Analyzer, texts: Sequence[str], batch: int = 512) -> list[ScoredText]:
+def score_batches(analyzer: Analyzer, texts: Sequence[str], batch: int = 512) -> list[ScoredText]:
     out: list[ScoredText] = []
     for i in range(0, len(texts), batch):
         out.extend(analyzer.score(texts[i : i + batch]))
@@ -50,7 +50,7 @@ def evaluate(analyzer: Analyzer, splits: dict[str, Split]) -> dict[str, Any]:
     th = analyzer.thresholds
     metrics: dict[str, Any] = {}
     ctsd = splits["victsd/dev"]
-    ctsd_scored = [_scored(analyzer, v) for v in variants(ctsd.texts)]
+    ctsd_scored = [score_batches(analyzer, v) for v in variants(ctsd.texts)]
     ctsd_fresh = _fresh(ctsd.texts, splits["victsd/train"].texts)
     for name, column in (("toxicity", "Toxicity"), ("constructive", "Constructiveness")):
         y = ctsd.column(column)
@@ -70,7 +70,7 @@ def evaluate(analyzer: Analyzer, splits: dict[str, Split]) -> dict[str, Any]:
 
     hsd = splits["vihsd/dev"]
     y = hsd.column("label_id")
-    hsd_scored = [_scored(analyzer, v) for v in variants(hsd.texts)]
+    hsd_scored = [score_batches(analyzer, v) for v in variants(hsd.texts)]
     preds = [[HATE_LABELS.index(s.hate_label) for s in scored] for scored in hsd_scored]
     hsd_fresh = _fresh(hsd.texts, splits["vihsd/train"].texts)
     metrics["hate_speech"] = {
@@ -94,7 +94,7 @@ def evaluate(analyzer: Analyzer, splits: dict[str, Split]) -> dict[str, Any]:
     y_spam = [int(labels[i] == 3) for i in keep]
     spam_metrics: dict[str, Any] = {"dataset": "ViSpamReviews dev, SpamLabel 3 vs 0", "n": len(keep)}
     for suffix, variant in zip(("", "_stripped"), variants([spam.texts[i] for i in keep]), strict=True):
-        pred = [int(s.spam >= th.spam) for s in _scored(analyzer, variant)]
+        pred = [int(s.spam >= th.spam) for s in score_batches(analyzer, variant)]
         spam_metrics[f"macro_f1{suffix}"] = _f1(y_spam, pred)
         if not suffix:
             spam_metrics["precision"] = round(float(precision_score(y_spam, pred, zero_division=0)), 4)
@@ -112,12 +112,12 @@ def evaluate(analyzer: Analyzer, splits: dict[str, Split]) -> dict[str, Any]:
 
     hos = splits["vihos/dev"]
     golds = hos.spans()
-    pred = [spans_to_chars(s.spans) for s in _scored(analyzer, hos.texts)]
+    pred = [spans_to_chars(s.spans) for s in score_batches(analyzer, hos.texts)]
     seen = set(splits["vihsd/train"].texts)
     fresh = [i for i, t in enumerate(hos.texts) if t not in seen]
     non_toxic = [s for s, t in zip(ctsd_scored[0], ctsd.column("Toxicity"), strict=True) if t == 0]
     same = [i for i, t in enumerate(hos.texts) if len(strip_diacritics(t)) == len(t)]
-    stripped_scored = _scored(analyzer, [strip_diacritics(hos.texts[i]) for i in same])
+    stripped_scored = score_batches(analyzer, [strip_diacritics(hos.texts[i]) for i in same])
     metrics["spans"] = {
         "dataset": "ViHOS dev",
         "n": len(hos.texts),

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from moderation.scoring.analyzer import Analyzer
+from moderation.scoring.artifact import valid_version
 from moderation.scoring.model import LinearModels
 from moderation.scoring.spans import SpanTagger
 from moderation.training.config import FULL, SiteRows, TrainConfig, subset, without_texts
@@ -52,7 +53,7 @@ def build_version(
     from moderation.training.train import train_models
     from moderation.training.tuning import calibrate, tune_thresholds
 
-    if not version or "/" in version or "\\" in version or version.startswith("."):
+    if not valid_version(version):
         raise ValueError(f"invalid version {version!r}")
     echo(f"training models {version} from {root} ({config.name} configuration)")
     trained = train_models(root, echo=echo, config=config, site=site, base_spans=base_spans, exclude=exclude)

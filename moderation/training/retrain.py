@@ -23,6 +23,8 @@ from moderation.scoring.types import HATE_LABELS
 from moderation.services.learning_report import render_report
 from moderation.training.config import FULL, LABELLED_ATTRIBUTES, SiteRows, TrainConfig
 from moderation.training.data import Split, check_datasets_dir
+from moderation.training.evaluate import evaluate, score_batches
+from moderation.training.pipeline import build_version
 
 #: The public dev figures the guard compares (attribute -> path in ``evaluate``'s metrics).
 PUBLIC_METRICS = {
@@ -50,9 +52,7 @@ class GuardVerdict:
 
 def predictions(analyzer: Analyzer, attribute: str, texts: list[str]) -> list[int]:
     """What the model decides for an attribute: flagged (0/1), or the hate class (0, 1, 2)."""
-    scored = []
-    for i in range(0, len(texts), 512):
-        scored.extend(analyzer.score(texts[i : i + 512]))
+    scored = score_batches(analyzer, texts)
     if attribute == "hate_speech":
         return [HATE_LABELS.index(s.hate_label) for s in scored]
     threshold = analyzer.thresholds.for_attribute(attribute)
@@ -113,8 +113,6 @@ def guard(current: dict[str, Any], candidate: dict[str, Any], tolerance: float) 
 
 
 def measure(analyzer: Analyzer, held: SiteRows, splits: dict[str, Split]) -> dict[str, Any]:
-    from moderation.training.evaluate import evaluate
-
     return {
         "held_out": held_out_metrics(analyzer, held),
         "public_dev": public_metrics(evaluate(analyzer, splits)),
@@ -148,8 +146,6 @@ def build_candidate(
     extra: dict[str, Any] | None = None,
 ) -> Candidate:
     """Train, publish (not live) and compare a candidate; the report is written next to its files."""
-    from moderation.training.pipeline import build_version
-
     used = usable(train, min_labels)
     if not used:
         counts = ", ".join(f"{a} {train.count(a)}" for a in LABELLED_ATTRIBUTES)
