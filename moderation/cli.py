@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 import click
 
-from moderation.errors import ModerationError
+from moderation.errors import ModerationError, TrainingUnavailable
 from moderation.settings import Settings, SettingsError
 
 
@@ -42,7 +42,14 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.lazy:
             module_name, attr = self.lazy[name].split(":")
-            module = __import__(module_name, fromlist=[attr])
+            try:
+                module = __import__(module_name, fromlist=[attr])
+            except ModuleNotFoundError as exc:
+                # The web and worker install leaves the training libraries out (the `train` extra).
+                missing = TrainingUnavailable(
+                    f"`moderation {name}` needs {exc.name}. {TrainingUnavailable.__doc__}"
+                )
+                raise fail(missing) from None
             return getattr(module, attr)
         return super().get_command(ctx, name)
 

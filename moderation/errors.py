@@ -92,3 +92,9 @@ class ScoringError(ModerationError):
     """Scoring a text raised."""
 
     code = "scoring_error"
+
+
+class TrainingUnavailable(ModerationError):
+    """Training needs the `train` extra: .venv/bin/pip install -e '.[train]'"""
+
+    code = "training_unavailable"

@@ -61,3 +61,19 @@ def test_moderator_create_for_an_unknown_site_fails(runner, db):
     )
     assert result.exit_code == 1
     assert "no site named" in result.output
+
+
+def test_training_commands_without_the_train_extra_say_how_to_install_it(monkeypatch):
+    import sys
+
+    from click.testing import CliRunner
+
+    from moderation.cli import main
+
+    for name in [m for m in sys.modules if m.startswith("moderation.training")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "pandas", None)  # what an install without the extra looks like
+    result = CliRunner().invoke(main, ["retrain", "--site", "demo"])
+    assert result.exit_code == 1
+    assert "`moderation retrain` needs pandas" in result.output
+    assert "pip install -e '.[train]'" in result.output

@@ -9,7 +9,7 @@ from typing import Any
 from rq import get_current_job
 
 from moderation import services
-from moderation.errors import QueueUnavailable, StorageUnavailable
+from moderation.errors import QueueUnavailable, StorageUnavailable, TrainingUnavailable
 from moderation.metrics import record_scoring
 from moderation.services import privacy
 from workers.context import WorkerContext, get_context
@@ -155,10 +155,13 @@ def schedule_retraining(context: WorkerContext | None = None) -> list[int]:
 def retrain_site(site_id: int, quick: bool = False) -> dict[str, Any]:
     """The scheduled retrain: a candidate from the site's labels, promoted if the site's settings say
     so and the guard passes. Too few labels is not an error: it is reported and tried again later."""
-    from moderation.training.config import FULL, QUICK
-    from moderation.training.data import default_datasets_dir
-    from moderation.training.loop import retrain_site as run
-    from moderation.training.retrain import NotEnoughLabels
+    try:
+        from moderation.training.config import FULL, QUICK
+        from moderation.training.data import default_datasets_dir
+        from moderation.training.loop import retrain_site as run
+        from moderation.training.retrain import NotEnoughLabels
+    except ModuleNotFoundError as exc:
+        raise TrainingUnavailable(f"retraining needs {exc.name}. {TrainingUnavailable.__doc__}") from exc
 
     context = get_context()
     try:
