@@ -358,3 +358,11 @@ def test_analyze_uses_the_model_promoted_for_the_site(db, client, auth, settings
             session, session.scalars(select(Site).where(Site.name == "demo")).one(), actor="test"
         )
     assert version() == analyzer.model_version
+
+
+def test_the_held_out_split_follows_the_text() -> None:
+    texts = [f"Ý kiến số {i} về bài báo" for i in range(4000)]
+    held = [learning.is_held_out(text, 0.25) for text in texts]
+    assert 0.22 < sum(held) / len(held) < 0.28
+    assert [learning.is_held_out(text, 0.25) for text in texts] == held, "stable"
+    assert all(learning.is_held_out(t, 0.25) <= learning.is_held_out(t, 0.4) for t in texts), "nested"

@@ -119,9 +119,11 @@ def update_learning_settings(
     return settings
 
 
-def is_held_out(comment_id: str, share: float) -> bool:
-    """A stable split: a comment stays on the same side however many labels come later."""
-    bucket = int(hashlib.sha256(comment_id.encode()).hexdigest()[:8], 16) % 10_000
+def is_held_out(text: str, share: float) -> bool:
+    """A stable split by the comment's text: the same text (a repost, a campaign's copies) is always
+    on the same side, so the held-out part never tests the model on what it was trained on, and
+    the split does not change as labels come in."""
+    bucket = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) % 10_000
     return bucket < share * 10_000
 
 
@@ -137,7 +139,7 @@ def training_labels(session: Session, site_id: int, holdout: float) -> TrainingL
     out = TrainingLabels(train=[], held_out=[])
     for label in label_store.site_labels(session, site_id):
         row = (label.attribute, label.text, label.value)
-        (out.held_out if is_held_out(label.comment_id, holdout) else out.train).append(row)
+        (out.held_out if is_held_out(label.text, holdout) else out.train).append(row)
     return out
 
 

@@ -1,6 +1,6 @@
 """A candidate trained on a site's labels, compared with the live model, and the guard's verdict.
 
-The site's labels are split once, by a stable hash of the comment id, into a training part and a
+The site's labels are split once, by a stable hash of the comment's text, into a training part and a
 held-out part (``services.learning``). The candidate learns from the public train splits plus the
 training part (each label weighing ``weight`` public rows, an attribute only once it has at least
 ``min_labels`` labels). Candidate and live model are then scored on the same held-out labels and
