@@ -18,7 +18,7 @@ from moderation.scoring.analyzer import Analyzer, load_analyzer
 from moderation.scoring.artifact import MANIFEST, resolve_version_dir, valid_version
 
 #: Versions kept in memory, the default included: a site's live model and a shadow beside the
-#: default. Each adds about 80 MB to a worker (measured peak), so three keep it under 400 MB.
+#: default. Each adds 76-94 MiB; three make a 336 MiB process (``bench/bench_model_memory.py``).
 DEFAULT_CAPACITY = 3
 
 

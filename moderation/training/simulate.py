@@ -8,13 +8,17 @@ so they become labels exactly like a newsroom's.
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
 from moderation import services
+from moderation.scoring.artifact import resolve_version_dir
 from moderation.scoring.spans import SpanTagger
 from moderation.services import review
 from moderation.services.scoring import AnalyzerLike, ModelSource
+from moderation.settings import DEFAULT_MODEL_DIR
 from moderation.storage.db import Database
 from moderation.storage.models import Comment, Report, Site
 
@@ -80,3 +84,15 @@ def starting_model(datasets: Path, store: Path, spans: SpanTagger, version: str 
         echo=lambda _line: None,
     )
     return version
+
+
+def install_copy(store: Path, version: str) -> Path:
+    """The shipped models under another version name: same files, so their sha256 stay valid and
+    they score the same (tests and benchmarks that only need a second version to switch to)."""
+    target = store / version
+    if not target.exists():
+        shutil.copytree(resolve_version_dir(DEFAULT_MODEL_DIR), target)
+        manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+        manifest["version"] = version
+        (target / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return target
