@@ -88,7 +88,7 @@ class LearningSettings:
             errors["auto_promote"] = "must be true or false"
         else:
             values["auto_promote"] = auto
-        unknown = set(data) - {f for f in cls.__dataclass_fields__}
+        unknown = set(data) - set(cls.__dataclass_fields__)
         for key in sorted(unknown):
             errors[str(key)] = "unknown setting"
         if errors:
@@ -201,7 +201,7 @@ def _set_status(session: Session, site_id: int, version: str | None, status: str
     if version is None:
         return
     row = model_version(session, site_id, version)
-    if row is not None and row.status in ("candidate", "live", "retired", "refused"):
+    if row is not None:
         row.status = status
 
 
