@@ -4,7 +4,7 @@ One RQ job per comment caps throughput at what RQ dispatches (a few hundred jobs
 ids go on a list and a few *drain* jobs each pop batches of them. A small claim counter keeps
 between one and ``max_drainers`` drain jobs alive while the list is non-empty:
 
-- ``push``: RPUSH the ids and, in the same transaction, claim a drainer slot if the backlog needs
+- ``push``: RPUSH the ids and, in the same script, claim a drainer slot if the backlog needs
   one more;
   the caller then enqueues a drain job (by dotted path: the web layer never imports workers).
 - a drain job pops batches; when the list is empty it releases its claim and re-checks the list
@@ -46,6 +46,14 @@ return 0
 """
 ).replace("$TTL", str(DRAINERS_TTL_SECONDS))
 
+#: ``push``: the same claim, after pushing ARGV[3:] on the list; one command per post.
+_PUSH_AND_CLAIM = (
+    """
+redis.call('RPUSH', KEYS[1], unpack(ARGV, 3))
+"""
+    + _CLAIM_IF_NEEDED
+)
+
 _RELEASE = """
 if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
 return 0
@@ -76,6 +84,12 @@ class ScoringQueue:
     batch_size: int = 256
     max_drainers: int = 8
     job_timeout: int = 600
+    #: Ids per ``push`` script call (Lua's ``unpack`` has a stack limit near 8,000).
+    push_chunk: int = 1000
+
+    def __post_init__(self) -> None:
+        # Sent once and then called by hash (EVALSHA): the web pushes on every post.
+        self._push_and_claim = self.connection.register_script(_PUSH_AND_CLAIM)
 
     @property
     def rq_queue(self) -> Queue:
@@ -86,12 +100,13 @@ class ScoringQueue:
         if not comment_ids:
             return
         try:
-            pipe = self.connection.pipeline(transaction=True)
-            pipe.rpush(PENDING_KEY, *comment_ids)
-            pipe.eval(_CLAIM_IF_NEEDED, 2, PENDING_KEY, DRAINERS_KEY, self.max_drainers, self.batch_size)
-            claim = pipe.execute()[1]
-            if claim:
-                self._enqueue_claimed_drainer()
+            for start in range(0, len(comment_ids), self.push_chunk):
+                chunk = list(comment_ids[start : start + self.push_chunk])
+                claim = self._push_and_claim(
+                    keys=[PENDING_KEY, DRAINERS_KEY], args=[self.max_drainers, self.batch_size, *chunk]
+                )
+                if claim:
+                    self._enqueue_claimed_drainer()
         except RedisError as exc:
             raise QueueUnavailable(f"Redis unavailable: {exc}") from exc
 

@@ -197,6 +197,36 @@ def test_the_article_is_created_once_and_its_title_kept_current(client, auth, db
         assert articles[0].title == "Tiêu đề mới"
 
 
+def test_a_cached_article_follows_title_changes_and_keeps_its_title_when_none_is_sent(client, auth, db):
+    post(client, auth, VALID)
+    post(client, auth, VALID)  # from the per-process article cache
+    post(client, auth, {**VALID, "article_title": "Tiêu đề mới"})
+    post(client, auth, {key: value for key, value in VALID.items() if key != "article_title"})
+    with db.session() as session:
+        assert session.scalars(select(Article.title)).all() == ["Tiêu đề mới"]
+    assert count(db) == 4
+
+
+def test_an_article_created_in_a_rolled_back_post_is_not_remembered(db):
+    """A post that fails after creating its article must not leave the article's id cached."""
+    from moderation import services
+
+    with db.session() as session:
+        site, _ = services.create_site(session, "rollback-site")
+    submission = services.CommentSubmission(article_id="new-article", content="Bài hay quá", author_name="An")
+    with pytest.raises(RuntimeError), db.session() as session:
+        services.submit_comment(session, session.get(type(site), site.id), submission)
+        raise RuntimeError("the request fails after the insert")
+    assert count(db, Article) == 0
+    with db.session() as session:
+        comment = services.submit_comment(session, session.get(type(site), site.id), submission)
+        comment.status = "published"  # the returned comment is attached: changes are saved
+    with db.session() as session:
+        stored = session.get(Comment, comment.id)
+        assert stored.status == "published"
+        assert stored.article.external_id == "new-article"
+
+
 def test_submit_without_redis_still_stores_and_answers_202(app, client, auth, db):
     """Redis down at that moment: the comment is stored with no enqueue recorded, for the sweep."""
     from moderation.queueing import ScoringQueue, connect

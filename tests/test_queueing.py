@@ -33,6 +33,14 @@ def test_a_backlog_gets_more_drainers_up_to_the_cap(redis_conn):
     assert int(redis_conn.get(DRAINERS_KEY)) == 3
 
 
+def test_a_large_push_goes_in_chunks_and_keeps_every_id_in_order(redis_conn):
+    queue = make_queue(redis_conn, batch_size=100, max_drainers=8, push_chunk=300)
+    ids = [f"c{i}" for i in range(1000)]
+    queue.push(ids)
+    assert [raw.decode() for raw in redis_conn.lrange(PENDING_KEY, 0, -1)] == ids
+    assert jobs(redis_conn) == 4, "each of the four chunks claims one drainer, the backlog wanting more"
+
+
 def test_pop_batch_takes_at_most_the_batch_size_in_order(redis_conn):
     queue = make_queue(redis_conn, batch_size=3)
     queue.push(["a", "b", "c", "d"])

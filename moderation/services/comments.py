@@ -52,7 +52,7 @@ def submit_comment(
     is where recent fingerprints are kept for the repeat and flood checks.
     """
     context = site if isinstance(site, SiteContext) else site_cache.context(session, site)
-    article_id = repo.get_or_create_article(
+    article_id = site_cache.article_id(
         session, site.id, submission.article_id, submission.article_title, submission.article_url
     )
     if submission.parent_id is not None:
@@ -77,21 +77,20 @@ def submit_comment(
         user_agent=submission.user_agent,
         referrer=submission.referrer,
         created_at=now,
+        enqueue_attempts=0,
     )
-    session.add(comment)
-    # Everything is decided before the one INSERT: the door's reads must not flush a half-made row.
-    with session.no_autoflush:
-        door = antiabuse.check_at_door(
-            session,
-            comment,
-            author,
-            context.policy,
-            context.abuse,
-            now=now,
-            bot_trap=bot_trap,
-            site_has_bans=context.has_bans,
-            recent=recent,
-        )
+    # Everything is decided before the one INSERT, made once the comment is complete.
+    door = antiabuse.check_at_door(
+        session,
+        comment,
+        author,
+        context.policy,
+        context.abuse,
+        now=now,
+        bot_trap=bot_trap,
+        site_has_bans=context.has_bans,
+        recent=recent,
+    )
     if door.status is not None:
         comment.status = door.status
         comment.decided_by = "model"
@@ -99,7 +98,7 @@ def submit_comment(
         comment.decided_at = now
     elif will_enqueue:
         comment.enqueued_at, comment.enqueue_attempts = now, 1
-    session.flush()
+    repo.insert_comment(session, comment)
     return comment
 
 

@@ -36,6 +36,8 @@ class SiteContext:
 
 _contexts: dict[int, tuple[float, SiteContext]] = {}
 _keys: dict[tuple[str, str], tuple[float, int]] = {}
+#: (site id, article external id) -> (expiry, article id, title, url as last written or read).
+_articles: dict[tuple[int, str], tuple[float, int, str | None, str | None]] = {}
 _lock = threading.Lock()
 
 
@@ -44,8 +46,38 @@ def invalidate(site_id: int | None = None) -> None:
         if site_id is None:
             _contexts.clear()
             _keys.clear()
+            _articles.clear()
         else:
             _contexts.pop(site_id, None)
+            for key in [key for key in _articles if key[0] == site_id]:
+                del _articles[key]
+
+
+def article_id(session: Session, site_id: int, external_id: str, title: str | None, url: str | None) -> int:
+    """The id of the site's article, creating it or updating its title and URL when they change.
+
+    A busy article gets many posts a second: its id is kept here instead of read on every post.
+    An entry is cached only once the transaction that read or wrote it commits, so a rolled-back
+    insert never leaves behind the id of an article that does not exist. Articles are deleted only
+    with their site, which clears the site's entries.
+    """
+    key = (site_id, external_id)
+    now = time.monotonic()
+    with _lock:
+        hit = _articles.get(key)
+    if hit and hit[0] > now and (not title or title == hit[2]) and (not url or url == hit[3]):
+        return hit[1]
+    found = repo.get_or_create_article(session, site_id, external_id, title, url)
+    entry = (now + TTL_SECONDS, found, title or (hit[2] if hit else None), url or (hit[3] if hit else None))
+
+    def remember(_session: Session) -> None:
+        with _lock:
+            if len(_articles) > MAX_ENTRIES:
+                _articles.clear()
+            _articles[key] = entry
+
+    event.listen(session, "after_commit", remember, once=True)
+    return found
 
 
 def invalidate_on_commit(session: Session, site_id: int) -> None:

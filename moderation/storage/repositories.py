@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from moderation.storage.models import (
     COMMENT_STATUSES,
@@ -116,6 +116,9 @@ _AUTHOR_WITHOUT_EMAIL = (
     .order_by(Author.id)
     .limit(1)
 )
+_INSERT_AUTHOR = insert(Author).returning(Author.id)
+_INSERT_COMMENT = insert(Comment)
+_COMMENT_COLUMNS = tuple(column.key for column in Comment.__table__.columns)
 
 
 class AuthorRef(NamedTuple):
@@ -168,11 +171,25 @@ def get_or_create_author(session: Session, site_id: int, name: str, email: str |
     if row is not None:
         return AuthorRef(row.id, site_id, name, email, row.status)
     author_id = connection.execute(
-        insert(Author)
-        .values(site_id=site_id, name=name, email=email, status="normal", created_at=utcnow())
-        .returning(Author.id)
+        _INSERT_AUTHOR,
+        {"site_id": site_id, "name": name, "email": email, "status": "normal", "created_at": utcnow()},
     ).scalar_one()
     return AuthorRef(author_id, site_id, name, email, "normal")
+
+
+def insert_comment(session: Session, comment: Comment) -> None:
+    """INSERT a new (transient) comment with one prebuilt statement, then attach it to the session.
+
+    The unit of work's flush of one new object cost a posting request more CPU than the database
+    did. Every column is given a value, so the attached object is complete: changes made to it
+    later in the session are flushed as an UPDATE, as for any loaded comment.
+    """
+    row = {key: getattr(comment, key) for key in _COMMENT_COLUMNS}
+    session.connection().execute(_INSERT_COMMENT, row)
+    for key, value in row.items():
+        setattr(comment, key, value)
+    make_transient_to_detached(comment)
+    session.add(comment)
 
 
 def mark_enqueued(session: Session, comment_ids: Sequence[str], at: datetime) -> None:
