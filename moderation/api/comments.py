@@ -15,23 +15,19 @@ from moderation.api.serializers import comment_for_site, public_thread
 from moderation.api.widget import bot_trap
 from moderation.errors import AuthenticationError, QueueUnavailable, StorageUnavailable
 from moderation.extensions import resources
-from moderation.limits import limiter
 from moderation.scoring.policy import Policy
 
 log = logging.getLogger(__name__)
 
 
 @bp.post("/comments")
-@limiter.limit(
-    door.ip_rate, key_func=door.reader_key, exempt_when=door.no_reader_address, scope="post-reader"
-)
-@limiter.limit(door.author_rate, key_func=door.author_key, exempt_when=door.no_author, scope="post-author")
 def submit_comment() -> tuple[Response, int, dict[str, str]]:
     """Store the comment, then queue it; answer 202 only once it is stored.
 
     The answer is the same for every stored comment, even one the door decided at once (a ban, a
     repeat, a bot trap): the site or widget follows its status like any other.
     """
+    door.enforce_post_limits()
     res = resources()
     with res.db.session() as session:
         caller = current_caller(session)

@@ -1,24 +1,38 @@
 """The API's door: CORS for a site's registered origins, and rate limits per reader and author.
 
-Limits are the site's own (``AbuseSettings``), counted in Redis by Flask-Limiter (``moderation.limits``)
-so every web process shares them. A site's server posting for thousands of readers is not one reader: its
-limits use the reader's ``client.ip`` and the author; the widget's use the connection's address.
-If Redis is down, limits are skipped rather than refusing comments (``swallow_errors``).
+Limits are the site's own (``AbuseSettings``), counted in Redis with the moving-window strategy of the
+``limits`` library over Flask-Limiter's storage (``moderation.limits``), so every web process shares them.
+Posting calls the strategy directly (``enforce_post_limits``): Flask-Limiter's per-request bookkeeping
+for the two per-site limits cost a post 0.6 ms of CPU, four times the Redis calls themselves.
+A site's server posting for thousands of readers is not one reader: its limits use the reader's
+``client.ip`` and the author; the widget's use the connection's address. If Redis is down, limits are
+skipped rather than refusing comments.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
+import math
+import time
 from dataclasses import dataclass
 
 from flask import Response, g, request
-from werkzeug.exceptions import HTTPException
+from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
+from redis.exceptions import RedisError
+from werkzeug.exceptions import HTTPException, TooManyRequests
 
 from moderation import services
 from moderation.errors import ModerationError
 from moderation.extensions import resources
+from moderation.limits import limiter
 from moderation.services import site_cache
 from moderation.services.antiabuse import AbuseSettings
 from moderation.services.site_cache import SiteContext
+
+log = logging.getLogger(__name__)
+LIMITS_PREFIX = "moderation-post-limits"
 
 
 @dataclass(frozen=True)
@@ -67,7 +81,7 @@ def _body() -> dict:
     """The JSON body if it parses; anything else (too large, not JSON) is for the view to refuse."""
     try:
         data = request.get_json(silent=True) if request.is_json else None
-    except HTTPException:
+    except (HTTPException, RecursionError):  # a body nested too deep to parse is refused by the view
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -113,6 +127,42 @@ def no_reader_address() -> bool:
 
 def no_author() -> bool:
     return request_site() is None or author_key().endswith(":")
+
+
+class PostLimited(TooManyRequests):
+    """A reader or author has spent the site's posting allowance for now."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many posts from this reader or author; see Retry-After")
+        self.retry_after = retry_after
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(rate: str) -> tuple[RateLimitItem, ...]:
+    return tuple(parse_many(rate))
+
+
+def enforce_post_limits() -> None:
+    """Count this post against its reader's and its author's limits; ``PostLimited`` when one is spent.
+
+    Each limit is counted only once the ones before it let the post through, as Flask-Limiter does.
+    """
+    checks = []
+    if not no_reader_address():
+        checks.append(("reader", ip_rate(), reader_key()))
+    if not no_author():
+        checks.append(("author", author_rate(), author_key()))
+    if not checks:
+        return
+    strategy = limiter.limiter
+    try:
+        for scope, rate, key in checks:
+            for item in _parsed(rate):
+                if not strategy.hit(item, LIMITS_PREFIX, scope, key):
+                    reset = strategy.get_window_stats(item, LIMITS_PREFIX, scope, key).reset_time
+                    raise PostLimited(max(1, math.ceil(reset - time.time())))
+    except (RedisError, StorageError) as exc:
+        log.warning("posting limits skipped: Redis unavailable (%s)", exc)
 
 
 def add_cors_headers(response: Response) -> Response:

@@ -84,7 +84,8 @@ def register_error_handlers(app: Flask) -> None:
             message = "request body too large"
         response = error_response(status, code, message)
         if status == 429:
-            response.headers["Retry-After"] = str(retry_after_seconds())
+            retry_after = getattr(exc, "retry_after", None) or retry_after_seconds()
+            response.headers["Retry-After"] = str(retry_after)
         if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
             response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
         return response
