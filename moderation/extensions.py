@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
+from moderation.limits import POST_LIMITS_PREFIX, WindowSet
 from moderation.queueing import ScoringQueue, connect
 from moderation.recent_texts import RedisRecentTexts
 from moderation.settings import Settings
@@ -39,6 +40,10 @@ class Resources:
         #: Recent fingerprints for the door's repeat and flood checks (none without Redis).
         self.recent: RedisRecentTexts | None = (
             RedisRecentTexts(self.redis) if self.redis is not None else None
+        )
+        #: The door's posting limits, counted in one Redis call (the limiter's strategy without Redis).
+        self.post_limits: WindowSet | None = (
+            WindowSet(self.redis, POST_LIMITS_PREFIX) if self.redis is not None else None
         )
         self._registry: ModelRegistry | None = None
         #: Cached by the ops blueprint: the artifact check result and the metrics registry.
