@@ -22,6 +22,8 @@ from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException, TooManyRequests
 
 from moderation import services
+from moderation.api import schemas
+from moderation.api.errors import BadRequest
 from moderation.errors import ModerationError
 from moderation.extensions import resources
 from moderation.limits import POST_LIMITS_PREFIX, acquire_with_strategy
@@ -63,13 +65,14 @@ def request_site() -> DoorSite | None:
         else:
             kind, value = "", ""
         if kind and (kind != "api" or value.startswith(services.API_KEY_PREFIX)):
-            try:
-                with resources().db.session() as session:
-                    found = DoorSite(
-                        site_cache.context_for_key(session, kind, value), widget=kind == "widget"
-                    )
-            except ModerationError:
-                found = None  # the view itself answers with the right error
+            context = site_cache.cached_context_for_key(kind, value)
+            if context is None:
+                try:
+                    with resources().db.session() as session:
+                        context = site_cache.context_for_key(session, kind, value)
+                except ModerationError:
+                    context = None  # the view itself answers with the right error
+            found = DoorSite(context, widget=kind == "widget") if context is not None else None
         g.door_site = found
     return g.door_site
 
@@ -77,8 +80,8 @@ def request_site() -> DoorSite | None:
 def _body() -> dict:
     """The JSON body if it parses; anything else (too large, not JSON) is for the view to refuse."""
     try:
-        data = request.get_json(silent=True) if request.is_json else None
-    except (HTTPException, RecursionError):  # a body nested too deep to parse is refused by the view
+        data = schemas.parse_json(request)
+    except (BadRequest, HTTPException):
         return {}
     return data if isinstance(data, dict) else {}
 

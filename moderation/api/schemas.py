@@ -9,6 +9,7 @@ import unicodedata
 from typing import Any
 
 from flask import Request
+from werkzeug.exceptions import HTTPException
 
 from moderation.api.errors import BadRequest
 from moderation.errors import ValidationError
@@ -28,8 +29,26 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+#: Where a request's decoded body (or the error decoding it) is kept: the door reads the body for
+#: its limits before the view does, and a body is decoded once.
+_PARSED = "moderation.parsed_json"
+
+
 def parse_json(request: Request) -> Any:
-    """Decode the body as strict UTF-8 JSON (no NaN, bounded nesting) or raise a 400."""
+    """Decode the body as strict UTF-8 JSON (no NaN, bounded nesting) or raise a 400 (once per request)."""
+    parsed = request.environ.get(_PARSED)
+    if parsed is None:
+        try:
+            parsed = (_decode_json(request),)
+        except (BadRequest, HTTPException) as exc:  # not JSON, not UTF-8, too large...
+            parsed = exc
+        request.environ[_PARSED] = parsed
+    if isinstance(parsed, Exception):
+        raise parsed
+    return parsed[0]
+
+
+def _decode_json(request: Request) -> Any:
     if not request.is_json:
         raise BadRequest("the body must be JSON (Content-Type: application/json)")
     raw = request.get_data(cache=True)

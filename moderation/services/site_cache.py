@@ -113,15 +113,30 @@ def context(session: Session, site: Site) -> SiteContext:
     return loaded
 
 
+def _cache_key(kind: str, key: str) -> tuple[str, str]:
+    from moderation.services.sites import _hash_key
+
+    return (kind, _hash_key(key) if kind == "api" else key)
+
+
+def cached_context_for_key(kind: str, key: str) -> SiteContext | None:
+    """``context_for_key`` when it is cached and fresh, without a database session; else None."""
+    now = time.monotonic()
+    with _lock:
+        hit = _keys.get(_cache_key(kind, key))
+        cached = _contexts.get(hit[1]) if hit and hit[0] > now else None
+    return cached[1] if cached and cached[0] > now else None
+
+
 def context_for_key(session: Session, kind: str, key: str) -> SiteContext:
     """The site of an API key (``kind="api"``), a widget key (``"widget"``) or a name (``"name"``).
 
     Only successful lookups are cached, so a wrong key is checked against the database every time;
     an API key is cached under its sha256, never in clear.
     """
-    from moderation.services.sites import _hash_key, authenticate_site, site_for_widget_key, site_named
+    from moderation.services.sites import authenticate_site, site_for_widget_key, site_named
 
-    cache_key = (kind, _hash_key(key) if kind == "api" else key)
+    cache_key = _cache_key(kind, key)
     now = time.monotonic()
     with _lock:
         hit = _keys.get(cache_key)
