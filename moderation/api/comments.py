@@ -15,12 +15,14 @@ from moderation.api.serializers import comment_for_site, public_thread
 from moderation.api.widget import bot_trap
 from moderation.errors import AuthenticationError, QueueUnavailable, StorageUnavailable
 from moderation.extensions import resources
+from moderation.limits import limiter
 from moderation.scoring.policy import Policy
 
 log = logging.getLogger(__name__)
 
 
 @bp.post("/comments")
+@limiter.exempt  # its limits are the site's own, counted by the door in one call (door.enforce_post_limits)
 def submit_comment() -> tuple[Response, int, dict[str, str]]:
     """Store the comment, then queue it; answer 202 only once it is stored.
 
