@@ -1,8 +1,9 @@
-"""Rate limiting for the whole app (Flask-Limiter counting in Redis, shared by every web process).
+"""Rate limiting for the whole app, counted in Redis so every web process shares the counts.
 
-One limiter for every blueprint: the API's posting limits (``api/door.py``) and the sign-in
-throttles of the API and the dashboard. If Redis is down, limits are skipped rather than
-refusing readers (``swallow_errors``).
+Flask-Limiter throttles sign-in on the API and the dashboard. The door's posting limits (a site's
+own, per reader and per author; ``api/door.py``) are moving windows counted in one script call per
+post (``WindowSet``), the hottest path of the service. If Redis is down, limits are skipped rather
+than refusing readers.
 """
 
 from __future__ import annotations
