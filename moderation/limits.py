@@ -57,17 +57,23 @@ def retry_after_seconds() -> int:
 
 #: KEYS: one list per window; ARGV: now, then (amount, seconds) per window. The moving window of the
 #: ``limits`` library (a list of hit times, newest first, trimmed to the amount), for all the windows
-#: at once: refused (seconds until the first full window frees a place) unless every window has room,
-#: and then counted in all of them.
+#: at once: refused (the seconds until every full window frees a place) unless every window has room,
+#: and then counted in all of them. A window of amount 0 refuses every post.
 _ACQUIRE_ALL = """
 local now = tonumber(ARGV[1])
+local wait = 0
 for i, key in ipairs(KEYS) do
     local amount, seconds = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
-    local oldest = redis.call('LINDEX', key, amount - 1)
-    if oldest and tonumber(oldest) > now - seconds then
-        return math.max(1, math.ceil(tonumber(oldest) + seconds - now))
+    if amount < 1 then
+        wait = math.max(wait, seconds)
+    else
+        local oldest = redis.call('LINDEX', key, amount - 1)
+        if oldest and tonumber(oldest) >= now - seconds then
+            wait = math.max(wait, math.ceil(tonumber(oldest) + seconds - now))
+        end
     end
 end
+if wait > 0 then return math.max(1, wait) end
 for i, key in ipairs(KEYS) do
     local amount, seconds = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
     redis.call('LPUSH', key, ARGV[1])
@@ -101,10 +107,12 @@ class WindowSet:
 
 
 def acquire_with_strategy(windows: Sequence[tuple[str, RateLimitItem]], prefix: str) -> int:
-    """``WindowSet.acquire`` without Redis: the limiter's own (in-memory) strategy, one window at a time."""
+    """``WindowSet.acquire`` without Redis, with the limiter's own (in-memory) strategy."""
     strategy = limiter.limiter
+    full = [(key, item) for key, item in windows if not strategy.test(item, prefix, key)]
+    if full:
+        resets = [strategy.get_window_stats(item, prefix, key).reset_time for key, item in full]
+        return max(1, math.ceil(max(resets) - time.time()))
     for key, item in windows:
-        if not strategy.hit(item, prefix, key):
-            reset = strategy.get_window_stats(item, prefix, key).reset_time
-            return max(1, math.ceil(reset - time.time()))
+        strategy.hit(item, prefix, key)
     return 0

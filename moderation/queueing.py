@@ -96,7 +96,11 @@ class ScoringQueue:
         return Queue(self.queue_name, connection=self.connection)
 
     def push(self, comment_ids: Sequence[str]) -> None:
-        """Queue comments for scoring; raises ``QueueUnavailable`` if Redis cannot take them."""
+        """Queue comments for scoring; raises ``QueueUnavailable`` if Redis cannot take them.
+
+        Chunks already pushed stay queued if a later one fails; the sweep may queue those ids again,
+        which is harmless: a decision is saved only for a comment still pending.
+        """
         if not comment_ids:
             return
         try:

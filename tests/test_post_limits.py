@@ -65,3 +65,17 @@ def test_without_redis_the_same_limits_hold_in_memory(settings, db):
     assert [r.status_code for r in same_author] == [202] * 5 + [429]
     assert int(same_author[-1].headers["Retry-After"]) >= 1
     app.extensions["moderation"].close()
+
+
+def test_a_limit_of_zero_refuses_every_post(redis_conn):
+    windows = WindowSet(redis_conn, "test-limits")
+    closed = [("author:1:lan", parse("0/minute"))]
+    assert [windows.acquire(closed) for _ in range(3)] == [60, 60, 60]
+    assert redis_conn.keys("test-limits:*") == [], "nothing is counted for a refused post"
+
+
+def test_the_wait_is_until_every_full_window_has_room(redis_conn):
+    windows = WindowSet(redis_conn, "test-limits")
+    both = [("reader:1:a", parse("1/minute")), ("reader:1:a", parse("1/hour"))]
+    assert windows.acquire(both) == 0
+    assert 60 < windows.acquire(both) <= 3600, "the hour's window, not only the minute's"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from moderation import services
 from moderation.storage import repositories as repo
@@ -30,3 +30,18 @@ def test_an_author_is_found_by_name_and_email_or_created_once(db):
         assert (found.id, found.status) == (first.id, "banned"), "a found author keeps their standing"
         stored = session.get(Author, no_email.id)
         assert stored.created_at is not None and stored.created_at.tzinfo is not None
+
+
+def test_a_new_comment_leaves_its_unset_json_columns_sql_null(db):
+    """Unscored comments are found by ``analysis IS NULL``: the insert must not store JSON 'null'."""
+    with db.session() as session:
+        site, _ = services.create_site(session, "nulls")
+        comment = services.submit_comment(
+            session, site, services.CommentSubmission(article_id="a", content="Bài hay", author_name="An")
+        )
+    with db.session() as session:
+        row = session.execute(
+            text("SELECT analysis IS NULL, decision_reasons IS NULL FROM comments WHERE id = :id"),
+            {"id": comment.id},
+        ).one()
+    assert tuple(bool(value) for value in row) == (True, True)

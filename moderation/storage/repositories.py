@@ -205,7 +205,11 @@ def insert_comment(session: Session, comment: Comment) -> None:
     later in the session are flushed as an UPDATE, as for any loaded comment.
     """
     row = {key: getattr(comment, key) for key in _COMMENT_COLUMNS}
-    session.connection().execute(_INSERT_COMMENT, row)
+    # Unset columns are left out rather than bound as None, which a JSON column would store as the
+    # JSON text 'null' instead of SQL NULL (``analysis IS NULL`` must keep finding unscored comments).
+    session.connection().execute(
+        _INSERT_COMMENT, {key: value for key, value in row.items() if value is not None}
+    )
     for key, value in row.items():
         setattr(comment, key, value)
     make_transient_to_detached(comment)
