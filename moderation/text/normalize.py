@@ -247,8 +247,12 @@ def fold_same_length(text: str) -> str:
     return text.translate(_fold_tables()[1])
 
 
+@lru_cache(maxsize=256)
 def fold(text: str) -> str:
-    """``canonical`` without diacritics (đ -> d): how readers type without accents."""
+    """``canonical`` without diacritics (đ -> d): how readers type without accents.
+
+    Cached: posting folds the same comment four times (its search text and three fingerprints).
+    """
     return canonical(text).translate(_fold_tables()[0])
 
 
