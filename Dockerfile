@@ -13,7 +13,7 @@ RUN pip install . && python -c "from moderation.scoring import verify_artifact; 
 
 FROM python:3.11-slim AS runtime
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin moderation \
-    && mkdir -p /data && chown moderation /data
+    && mkdir -p /data/models && chown -R moderation /data
 COPY --from=build /opt/venv /opt/venv
 COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 ENV PATH=/opt/venv/bin:$PATH \
