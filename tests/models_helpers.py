@@ -4,14 +4,26 @@ names (so promotion finds their files) and their ``ModelVersion`` rows with smal
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from moderation.storage.db import Database
 from moderation.storage.models import Comment, Label, ModelVersion, ShadowScore, utcnow
+from moderation.training.simulate import install_copy
 
 GOOD = "2026.11.2-s1-good"
 BAD = "2026.11.2-s1-bad"
 SPARE = "2026.11.2-s1-spare"
+
+
+def candidate_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model store holding GOOD, BAD and SPARE (copies of the shipped models)."""
+    path = tmp_path_factory.mktemp("model-store")
+    for version in (GOOD, BAD, SPARE):
+        install_copy(path, version)
+    return path
 
 
 def report(version: str, *, passed: bool) -> dict[str, Any]:

@@ -14,17 +14,13 @@ from moderation.services import learning
 from moderation.storage.models import AuditEntry, ModelVersion, Site
 from tests.e2e.helpers import client_sign_in, csrf_token
 from tests.e2e.seed import add_comment
-from tests.learning_helpers import install_copy
-from tests.models_helpers import BAD, GOOD, SPARE, add_label, add_shadow, add_versions
+from tests.models_helpers import BAD, GOOD, SPARE, add_label, add_shadow, add_versions, candidate_store
 from tests.xss_payloads import PAYLOADS
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("model-store")
-    for version in (GOOD, BAD, SPARE):
-        install_copy(path, version)
-    return path
+    return candidate_store(tmp_path_factory)
 
 
 @pytest.fixture

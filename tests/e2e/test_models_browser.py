@@ -11,17 +11,13 @@ from playwright.sync_api import expect
 from moderation.storage.models import Site
 from tests.e2e.helpers import sign_in
 from tests.e2e.seed import add_comment
-from tests.learning_helpers import install_copy
-from tests.models_helpers import BAD, GOOD, SPARE, add_shadow, add_versions
+from tests.models_helpers import BAD, SPARE, add_shadow, add_versions, candidate_store
 from tests.xss_payloads import PAYLOADS
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("model-store")
-    for version in (GOOD, BAD, SPARE):
-        install_copy(path, version)
-    return path
+    return candidate_store(tmp_path_factory)
 
 
 @pytest.fixture
