@@ -45,3 +45,25 @@ def test_a_new_comment_leaves_its_unset_json_columns_sql_null(db):
             {"id": comment.id},
         ).one()
     assert tuple(bool(value) for value in row) == (True, True)
+
+
+def test_a_batch_reads_each_sites_scoring_settings_in_one_query(db):
+    """Policy, anti-abuse settings and model versions, as saved; a site without a policy row gets empty ones."""
+    with db.session() as session:
+        tuned, _ = services.create_site(session, "tuned")
+        bare, _ = services.create_site(session, "bare")
+        tuned.model_version, tuned.shadow_version = "2026.11.2", "2026.11.3"
+        repo.save_abuse_settings(session, tuned.id, {"auto_trust_published": 3})
+        session.flush()
+        session.execute(text("DELETE FROM site_policies WHERE site_id = :id"), {"id": bare.id})
+        tuned_id, bare_id = tuned.id, bare.id
+    with db.session() as session:
+        configs = repo.site_scoring_configs(session, [tuned_id, bare_id, tuned_id, 999_999])
+        stored_policy = repo.policy_settings(session, [tuned_id])[tuned_id]
+        assert repo.site_scoring_configs(session, []) == {}
+    assert set(configs) == {tuned_id, bare_id}, "an unknown site is simply absent"
+    assert configs[tuned_id] == repo.SiteScoringConfig(
+        stored_policy, {"auto_trust_published": 3}, "2026.11.2", "2026.11.3"
+    )
+    assert stored_policy, "a new site's policy row holds its default policy"
+    assert configs[bare_id] == repo.SiteScoringConfig({}, {}, None, None)

@@ -122,21 +122,30 @@ def score_comments(
     report = ScoringReport(requested=len(comment_ids))
     with db.session() as session:
         rows = repo.pending_for_scoring(session, list(dict.fromkeys(comment_ids)))
-        stored = repo.policy_settings(session, (row.site_id for row in rows))
-        abuse = repo.abuse_rows(session, (row.site_id for row in rows))
+        # Read in the same transaction as the batch: a policy change or a promotion applies from
+        # the next batch on. One query for all the sites' settings: a batch's fixed cost is paid
+        # per comment when comments trickle in one by one.
+        configs = repo.site_scoring_configs(session, (row.site_id for row in rows)) if rows else {}
         records = repo.author_records(
             session, [row.author_id for row in rows if row.author_status == "normal"]
         )
-        # Read in the same transaction as the batch: a promotion applies from the next batch on.
-        sites = {row.site_id for row in rows}
-        versions = repo.site_model_versions(session, sites) if models is not None else {}
     report.skipped = len(comment_ids) - len(rows)
     if not rows:
         return report
-    policies = {site_id: Policy.from_dict(stored.get(site_id)) for site_id in {row.site_id for row in rows}}
-    trust_after = {
-        site_id: AbuseSettings.from_dict(abuse.get(site_id)).auto_trust_published for site_id in policies
+    empty = repo.SiteScoringConfig({}, {}, None, None)
+    policies = {
+        site_id: Policy.from_dict(configs.get(site_id, empty).policy)
+        for site_id in {row.site_id for row in rows}
     }
+    trust_after = {
+        site_id: AbuseSettings.from_dict(configs.get(site_id, empty).abuse).auto_trust_published
+        for site_id in policies
+    }
+    versions = (
+        {site_id: (config.live_version, config.shadow_version) for site_id, config in configs.items()}
+        if models is not None
+        else {}
+    )
     now = clock()
     decisions: list[dict[str, Any]] = []
     shadows: list[dict[str, Any]] = []

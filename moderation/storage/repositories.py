@@ -64,14 +64,6 @@ def author_records(session: Session, author_ids: Sequence[int]) -> dict[int, tup
     return records
 
 
-def abuse_rows(session: Session, site_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    ids = list(set(site_ids))
-    if not ids:
-        return {}
-    rows = session.execute(select(SitePolicy.site_id, SitePolicy.abuse).where(SitePolicy.site_id.in_(ids)))
-    return {site_id: abuse or {} for site_id, abuse in rows}
-
-
 def policy_row(session: Session, site_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """A site's policy settings and anti-abuse settings (empty when never set)."""
     row = session.get(SitePolicy, site_id)
@@ -440,15 +432,29 @@ def moderator_site_ids(session: Session, moderator_id: int) -> list[int]:
     )
 
 
-def site_model_versions(
-    session: Session, site_ids: Iterable[int]
-) -> dict[int, tuple[str | None, str | None]]:
-    """Each site's live and shadow model versions (None: the installed default, no shadow)."""
-    ids = list(site_ids)
+class SiteScoringConfig(NamedTuple):
+    """What scoring needs of a site, read in one query per batch."""
+
+    policy: dict[str, Any]
+    abuse: dict[str, Any]
+    live_version: str | None
+    shadow_version: str | None
+
+
+def site_scoring_configs(session: Session, site_ids: Iterable[int]) -> dict[int, SiteScoringConfig]:
+    """Each site's policy, anti-abuse settings and model versions (a site may have no policy row)."""
+    ids = list(set(site_ids))
     if not ids:
         return {}
-    rows = session.execute(select(Site.id, Site.model_version, Site.shadow_version).where(Site.id.in_(ids)))
-    return {site_id: (live, shadow) for site_id, live, shadow in rows}
+    rows = session.execute(
+        select(Site.id, SitePolicy.settings, SitePolicy.abuse, Site.model_version, Site.shadow_version)
+        .outerjoin(SitePolicy, SitePolicy.site_id == Site.id)
+        .where(Site.id.in_(ids))
+    )
+    return {
+        site_id: SiteScoringConfig(settings or {}, abuse or {}, live, shadow)
+        for site_id, settings, abuse, live, shadow in rows
+    }
 
 
 def save_shadow_scores(session: Session, rows: Sequence[dict[str, Any]]) -> None:
