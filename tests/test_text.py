@@ -173,3 +173,20 @@ def test_tracked_equals_canonical_on_awkward_input() -> None:
         assert mapping.text == canonical(text)
         assert len(mapping.starts) == len(mapping.text) == len(mapping.ends)
         assert all(0 <= s < e <= len(text) for s, e in zip(mapping.starts, mapping.ends, strict=True))
+
+
+def test_fingerprint_words_are_the_runs_of_alphanumeric_characters_for_every_code_point():
+    """The word pattern must split exactly where ``str.isalnum`` does, or fingerprints would change."""
+    import sys
+
+    from moderation.text import fingerprint
+
+    mismatches = [
+        hex(code)
+        for code in range(sys.maxunicode + 1)
+        if (fingerprint._WORD.fullmatch(chr(code)) is not None) != chr(code).isalnum()
+    ]
+    assert mismatches == []
+    text = "Đ.m  bọn_nó x2 ½ ²３ (ok) 👍 khong-dau"
+    folded = fingerprint.fold(text)
+    assert fingerprint._words(text) == "".join(c if c.isalnum() else " " for c in folded).split()

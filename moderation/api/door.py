@@ -86,9 +86,9 @@ def _body() -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def reader_address() -> str:
+def reader_address(info: DoorSite | None = None) -> str:
     """The reader's address: the connection for the widget, ``client.ip`` for a site's server."""
-    info = request_site()
+    info = info or request_site()
     if info is None:
         return ""
     if info.widget:
@@ -100,33 +100,14 @@ def reader_address() -> str:
 
 def reader_key() -> str:
     info = request_site()
-    return f"{info.id if info else '-'}:{reader_address()}"
+    return f"{info.id if info else '-'}:{reader_address(info)}"
 
 
-def author_key() -> str:
-    info = request_site()
+def _author_identity() -> str:
+    """Who the post is signed by (e-mail, else name), as the author limits count them."""
     author = _body().get("author")
     author = author if isinstance(author, dict) else {}
-    who = author.get("email") or author.get("name") or ""
-    return f"{info.id if info else '-'}:{str(who).strip().lower()}"
-
-
-def ip_rate() -> str:
-    info = request_site()
-    return info.abuse.ip_rate if info else AbuseSettings.ip_rate
-
-
-def author_rate() -> str:
-    info = request_site()
-    return info.abuse.author_rate if info else AbuseSettings.author_rate
-
-
-def no_reader_address() -> bool:
-    return request_site() is None or not reader_address()
-
-
-def no_author() -> bool:
-    return request_site() is None or author_key().endswith(":")
+    return str(author.get("email") or author.get("name") or "").strip().lower()
 
 
 class PostLimited(TooManyRequests):
@@ -144,11 +125,14 @@ def _parsed(rate: str) -> tuple[RateLimitItem, ...]:
 
 def enforce_post_limits() -> None:
     """Count this post against its reader's and its author's limits; ``PostLimited`` when one is spent."""
+    info = request_site()
+    if info is None:
+        return
     windows = []
-    if not no_reader_address():
-        windows += [(f"reader:{reader_key()}", item) for item in _parsed(ip_rate())]
-    if not no_author():
-        windows += [(f"author:{author_key()}", item) for item in _parsed(author_rate())]
+    if address := reader_address(info):
+        windows += [(f"reader:{info.id}:{address}", item) for item in _parsed(info.abuse.ip_rate)]
+    if author := _author_identity():
+        windows += [(f"author:{info.id}:{author}", item) for item in _parsed(info.abuse.author_rate)]
     if not windows:
         return
     windows_set = resources().post_limits

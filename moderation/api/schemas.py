@@ -66,10 +66,13 @@ def _decode_json(request: Request) -> Any:
         raise BadRequest(f"malformed JSON: {exc}") from None
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _bad_chars(value: str) -> str | None:
     if "\x00" in value:
         return "must not contain NUL characters"
-    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+    if _SURROGATE.search(value):
         return "must not contain unpaired surrogates"
     return None
 

@@ -10,6 +10,7 @@ more. The SimHash is cut into six bands; fingerprints within 5 bits always share
 from __future__ import annotations
 
 import hashlib
+import re
 
 import numpy as np
 
@@ -21,12 +22,16 @@ NEAR_DISTANCE = 10
 _MASK64 = (1 << 64) - 1
 
 
+#: Runs of characters for which ``str.isalnum()`` holds: ``\w`` is exactly that plus "_".
+_WORD = re.compile(r"[^\W_]+")
+
+
 def _words(text: str) -> list[str]:
-    return "".join(ch if ch.isalnum() else " " for ch in fold(text)).split()
+    return _WORD.findall(fold(text))
 
 
 def exact_fingerprint(text: str) -> str:
-    letters = "".join(ch for ch in fold(text) if ch.isalpha())
+    letters = "".join(filter(str.isalpha, fold(text)))
     return hashlib.blake2b(letters.encode("utf-8"), digest_size=16).hexdigest()
 
 
