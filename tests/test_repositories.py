@@ -48,7 +48,7 @@ def test_a_new_comment_leaves_its_unset_json_columns_sql_null(db):
 
 
 def test_a_batch_reads_each_sites_scoring_settings_in_one_query(db):
-    """Policy, anti-abuse settings and model versions, as saved; a site without a policy row gets empty ones."""
+    """Policy, anti-abuse settings and model versions as saved; a site with no policy row gets empty ones."""
     with db.session() as session:
         tuned, _ = services.create_site(session, "tuned")
         bare, _ = services.create_site(session, "bare")
