@@ -79,9 +79,8 @@ class Settings:
     web_threads: int = 4
     queue_name: str = "moderation"
     batch_size: int = 256
-    #: How long a drainer waits for a small batch to fill (see ``ScoringQueue.pop_batch``). In a
-    #: burst, 0.1 s roughly halved the workers' CPU per comment against 0.025 s (bench/bench_e2e.py);
-    #: a lone comment is decided at most this much later.
+    #: How long a drainer waits for a small batch to fill (see ``ScoringQueue.pop_batch``): fewer,
+    #: larger batches in a burst (docs/performance.md); a lone comment is decided this much later.
     batch_linger_seconds: float = 0.1
     max_drainers: int = 8
     job_timeout: int = 600
