@@ -34,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.machine import describe  # noqa: E402
+from bench.machine import describe, speed_check  # noqa: E402
 from bench.stages import backlog, measure_stages  # noqa: E402
 from bench.stats import latency, rate  # noqa: E402
 
@@ -401,6 +401,8 @@ def main() -> None:
     texts = workdir / "texts.json"
     texts.write_text(json.dumps(real_texts(), ensure_ascii=False), encoding="utf-8")
     print(describe())
+    speed_before = speed_check()
+    print(f"machine speed: a fixed Python workload takes {speed_before:.0f} ms of CPU (bench/machine.py)")
     reports = []
     if not args.skip_sqlite:
         reports.append(run_database("sqlite", None, workdir, texts, args))
@@ -411,8 +413,12 @@ def main() -> None:
         with temporary_postgres(args.postgres) as url:
             reports.append(run_database("postgresql", url, workdir, texts, args))
         print_report(reports[-1])
+    speed_after = speed_check()
+    print(f"machine speed: the same workload takes {speed_after:.0f} ms after the runs")
     if args.json:
-        args.json.write_text(json.dumps({"machine": describe(), "reports": reports}, indent=1))
+        speed = {"before_ms": round(speed_before), "after_ms": round(speed_after)}
+        figures = {"machine": describe(), "speed": speed, "reports": reports}
+        args.json.write_text(json.dumps(figures, indent=1))
 
 
 if __name__ == "__main__":

@@ -61,6 +61,25 @@ def describe(packages: tuple[str, ...] | None = None) -> str:
     return "machine: " + ", ".join(f"{key} {value}" for key, value in info.items())
 
 
+def speed_check() -> float:
+    """Milliseconds of CPU for a fixed pure-Python workload (best of three).
+
+    A shared virtual machine's speed drifts between runs (by a fifth, seen here); printed before
+    and after a benchmark, it says whether two runs were made at the same speed.
+    """
+    import hashlib
+    import time
+
+    best = float("inf")
+    for _ in range(3):
+        start = time.process_time()
+        total = 0
+        for i in range(200_000):
+            total += len(hashlib.blake2b(str(i).encode(), digest_size=8).digest()) + (i * i) % 7
+        best = min(best, time.process_time() - start)
+    return best * 1000
+
+
 def pin_to_one_core() -> str:
     """Run on one core when the OS allows it, so figures are per core."""
     if hasattr(os, "sched_setaffinity"):
