@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from moderation import services
 from moderation.api.widget import form_token
+from moderation.limits import POST_LIMITS_PREFIX
 from moderation.services import review
 from moderation.storage.models import Ban, Comment, Report, Site
 from moderation.storage.queue_queries import QueueFilter
@@ -346,3 +347,53 @@ def test_behind_a_trusted_proxy_the_reader_is_the_forwarded_address(app, db, sit
     assert response.status_code == 202
     assert stored(db, response.get_json()["id"]).client_ip == "198.51.100.123"
     proxied.extensions["moderation"].close()
+
+
+def _limit_keys(redis_conn) -> set[str]:
+    return {key.decode() for key in redis_conn.scan_iter(f"{POST_LIMITS_PREFIX}:*")}
+
+
+def test_the_posting_limits_count_the_reader_and_the_author_by_these_keys(app, client, site, redis_conn):
+    """The windows' keys: a reader by the connection (widget) or ``client.ip`` (a site's server), an
+    author by e-mail or else name, lower-cased; a post with neither counts in no window."""
+    site_id = site["id"]
+    assert widget_post(app, client, site, ip="198.51.100.20", name="  Lò Văn Páo ").status_code == 202
+    widget = _limit_keys(redis_conn)
+    assert {key.rsplit(":", 1)[0] for key in widget} == {
+        f"{POST_LIMITS_PREFIX}:reader:{site_id}:198.51.100.20",
+        f"{POST_LIMITS_PREFIX}:author:{site_id}:lò văn páo",
+    }
+    assert len(widget) == 4, "a minute and an hour window each"
+    server_post(client, site, ip="203.0.113.50", name="Lan:", email="Lan@Example.vn", content=f"{TEXT} 2")
+    server = _limit_keys(redis_conn) - widget
+    assert {key.rsplit(":", 1)[0] for key in server} == {
+        f"{POST_LIMITS_PREFIX}:reader:{site_id}:203.0.113.50",
+        f"{POST_LIMITS_PREFIX}:author:{site_id}:lan@example.vn",
+    }
+    server_post(client, site, name="Lan:", content=f"{TEXT} 3")
+    no_address = _limit_keys(redis_conn) - widget - server
+    assert {key.rsplit(":", 1)[0] for key in no_address} == {f"{POST_LIMITS_PREFIX}:author:{site_id}:lan:"}, (
+        "no reader window without an address; a name ending in ':' is still an author"
+    )
+
+
+def test_a_reader_may_report_ten_times_an_hour(app, client, db, site):
+    comment_id = widget_post(app, client, site).get_json()["id"]
+    with db.session() as session:
+        session.get(Comment, comment_id).status = "published"
+    url = f"/api/v1/comments/{comment_id}/reports?key={site['widget_key']}"
+
+    def report(ip: str) -> int:
+        return client.post(
+            url, json={}, headers={"Origin": ORIGIN}, environ_base={"REMOTE_ADDR": ip}
+        ).status_code
+
+    assert [report("198.51.100.60") for _ in range(11)] == [202] * 10 + [429]
+    assert report("198.51.100.61") == 202, "another reader is not limited"
+
+
+def test_flask_limiters_app_wide_hook_does_not_run_on_each_request(app):
+    """Every limit is a decorator on its view; the app-wide hook would only cost each request."""
+    from moderation.limits import limiter
+
+    assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])

@@ -236,3 +236,17 @@ def test_analyze_scores_without_storing(client, auth, db):
     assert client.post("/api/v1/analyze", json={"comments": []}, headers=auth).status_code == 422
     too_many = {"comments": [{"content": "a"}] * 1001}
     assert client.post("/api/v1/analyze", json=too_many, headers=auth).status_code == 422
+
+
+def test_a_site_without_a_policy_row_is_scored_with_the_default_policy(client, auth, db, worker_context):
+    """The batch's site settings come from an outer join: a missing policy row means the defaults."""
+    from sqlalchemy import text
+
+    comment_id = submit(client, auth)
+    with db.session() as session:
+        site = services.site_named(session, "demo")
+        session.execute(text("DELETE FROM site_policies WHERE site_id = :id"), {"id": site.id})
+    report = services.score_comments(db, worker_context.analyzer, [comment_id])
+    assert report.scored == 1 and not report.errors
+    comment = stored(db, comment_id)
+    assert comment.status == "published" and comment.analysis["model_version"]
