@@ -72,8 +72,9 @@ class Settings:
     port: int = 5000
     host: str = "127.0.0.1"
     workers: int = 1
-    #: Workers run at this lower CPU priority (os.nice) so posting stays fast during bursts.
-    worker_nice: int = 5
+    #: Workers run at this lower CPU priority (os.nice) so posting stays fast during bursts; they
+    #: catch up when the burst is over (docs/performance.md compares 5 and 15).
+    worker_nice: int = 15
     web_processes: int = 2
     #: Threads per web process (gunicorn's gthread worker): overlap database and Redis waits.
     web_threads: int = 4
