@@ -4,7 +4,8 @@ The end-to-end benchmark (``bench_e2e.py``) names the web tier as the bottleneck
 hot path alone, without gunicorn or a load generator: the app with a real Redis and a throw-away
 PostgreSQL database (or SQLite with ``--sqlite``), the Flask test client posting real comment texts
 from distinct readers and authors, CPU time (``time.process_time``) per post. ``--profile`` adds a
-cProfile by package and the project's own functions. Run:
+cProfile by package and the project's own functions, and the Python function calls per post, a
+figure that hardly moves with the machine's speed (its CPU seconds do, on a shared virtual machine). Run:
 
     .venv/bin/python bench/bench_posting_cpu.py [--posts 2000] [--postgres URL | --sqlite] [--profile]
 """
@@ -27,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_e2e import real_texts  # noqa: E402
-from bench.machine import describe  # noqa: E402
+from bench.machine import describe, speed_check  # noqa: E402
 from bench.stages import temporary_postgres  # noqa: E402
 
 
@@ -124,8 +125,12 @@ def main() -> None:
         backend = "SQLite" if args.sqlite else "PostgreSQL"
         label = "profiled, so slower" if profiler else "Flask test client, no gunicorn"
         print(f"{backend}: {per_post:.2f} ms of CPU per post over {args.posts} posts ({label})")
+        print(f"machine speed: a fixed Python workload takes {speed_check():.0f} ms of CPU")
         if profiler:
             stats = pstats.Stats(profiler)
+            # Unlike seconds, the count hardly moves with the machine's speed: compare code with it.
+            calls = stats.total_calls / args.posts  # type: ignore[attr-defined]
+            print(f"Python function calls per post: {calls:,.0f} (cProfile)")
             print("own time by package:")
             for name, share in by_package(stats):
                 print(f"  {share:6.1%}  {name}")
