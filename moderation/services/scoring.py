@@ -125,7 +125,7 @@ def score_comments(
         # Read in the same transaction as the batch: a policy change or a promotion applies from
         # the next batch on. One query for all the sites' settings: a batch's fixed cost is paid
         # per comment when comments trickle in one by one.
-        configs = repo.site_scoring_configs(session, (row.site_id for row in rows)) if rows else {}
+        configs = repo.site_scoring_configs(session, (row.site_id for row in rows))
         records = repo.author_records(
             session, [row.author_id for row in rows if row.author_status == "normal"]
         )

@@ -219,8 +219,10 @@ def insert_comment(session: Session, comment: Comment) -> None:
     session.connection().execute(
         _INSERT_COMMENT, {key: value for key, value in row.items() if value is not None}
     )
+    # Only columns never assigned are missing; once detached they would read as expired (a SELECT).
     for key, value in row.items():
-        setattr(comment, key, value)
+        if key not in comment.__dict__:
+            setattr(comment, key, value)
     make_transient_to_detached(comment)
     session.add(comment)
 
