@@ -44,7 +44,8 @@ def init_limiter(app: Flask, settings: Settings) -> None:
     limiter.init_app(app)
     # Each of this app's limits decorates its view, and the decorator checks it. Flask-Limiter's
     # app-wide hook is for default and application limits, which this app has none of; it only cost
-    # every request (the posting path's included) about 4% of its CPU, so it is taken off.
+    # every request CPU (the posting path's included: see bench/bench_posting_cpu.py --profile), so
+    # it is taken off.
     if limiter.limit_manager.default_limits or limiter.limit_manager.application_limits:
         raise RuntimeError("default or application limits need Flask-Limiter's before-request hook")
     hooks = app.before_request_funcs.get(None, [])
