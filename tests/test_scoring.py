@@ -22,6 +22,7 @@ from moderation.scoring import (
 )
 from moderation.scoring.analyzer import _offsets
 from moderation.scoring.artifact import resolve_version_dir
+from moderation.scoring.spam import KINDS as SPAM_KINDS
 from moderation.scoring.spans import token_keys
 from moderation.scoring.types import HATE_LABELS, TEXT_RULES
 from moderation.settings import DEFAULT_MODEL_DIR
@@ -149,9 +150,13 @@ def _check_shape(result: dict, comment_id: object) -> None:
     attrs = result["attributes"]
     assert set(attrs) == {"toxicity", "hate_speech", "spam", "constructive"}
     for name in ("toxicity", "spam", "constructive"):
-        assert set(attrs[name]) == {"score", "flagged"}
+        assert set(attrs[name]) == ({"score", "flagged", "kind"} if name == "spam" else {"score", "flagged"})
         assert 0.0 <= attrs[name]["score"] <= 1.0
         assert isinstance(attrs[name]["flagged"], bool)
+    spam = attrs["spam"]
+    # The kind is named exactly when the score is flagged.
+    assert (spam["kind"] is not None) == spam["flagged"]
+    assert spam["kind"] is None or spam["kind"] in SPAM_KINDS
     hate = attrs["hate_speech"]
     assert hate["label"] in HATE_LABELS
     assert set(hate["scores"]) == set(HATE_LABELS)

@@ -176,6 +176,13 @@ def _excerpt(text: str) -> str:
     return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
 
 
+def _shown_reasons(codes: list[str]) -> list[str]:
+    """The reasons as moderators read them: "spam" is left out when its kind ("spam:loan") is there."""
+    if any(code.startswith("spam:") for code in codes):
+        return [code for code in codes if code != "spam"]
+    return codes
+
+
 def build_card(
     comment: Comment, depth: int, history: AuthorHistory | None, reports: int, on_page: bool
 ) -> Card:
@@ -193,7 +200,7 @@ def build_card(
         depth=depth,
         segments=segments(comment.content, analysis.get("spans")),
         bars=_bars(comment, model_codes),
-        model_reasons=[(code, labels.label(labels.REASONS, code)) for code in model_codes],
+        model_reasons=[(code, labels.label(labels.REASONS, code)) for code in _shown_reasons(model_codes)],
         moderator_reason=moderator_reason,
         article_title=(article.title or article.external_id) if article else "",
         article_href=safe_href(article.url) if article else None,

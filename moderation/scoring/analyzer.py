@@ -47,13 +47,19 @@ class Analyzer:
         prepared = [prepare(t, models.expander) for t in texts]
         features = [p.features for p in prepared]
         x = models.features(features)
-        probs = models.probabilities(models.logits(x))
+        logits = models.logits(x)
+        probs = models.probabilities(logits)
+        rules = [text_rules(p.raw, p.canonical) for p in prepared]
+        stage = models.spam_stage
+        kinds = ["other"] * len(texts)
+        if stage is None:
+            spam = probs.spam.tolist()
+        else:
+            signals = stage.signals(prepared, rules)
+            spam = stage.probabilities(signals, logits[:, 2]).tolist()
+            kinds = [s.kind() for s in signals]
         hate = probs.hate.tolist()
-        toxicity, spam, constructive = (
-            probs.toxicity.tolist(),
-            probs.spam.tolist(),
-            probs.constructive.tolist(),
-        )
+        toxicity, constructive = probs.toxicity.tolist(), probs.constructive.tolist()
         gate = models.spans.gate
         out: list[ScoredText] = []
         for i, (text, prep) in enumerate(zip(texts, prepared, strict=True)):
@@ -69,7 +75,8 @@ class Analyzer:
                     hate_scores=scores,
                     hate_label=max(scores, key=scores.__getitem__),
                     spans=self._spans(text, prep, (not_clean, scores["hate"])) if offensive else [],
-                    rules=text_rules(prep.raw, prep.canonical),
+                    rules=rules[i],
+                    spam_kind=kinds[i],
                     canonical=prep.canonical,
                     folded=prep.folded,
                 )

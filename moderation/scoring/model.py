@@ -23,6 +23,7 @@ import scipy.sparse as sp
 
 from moderation.errors import ModelArtifactError
 from moderation.scoring.hashing import HashedNgrams
+from moderation.scoring.spam import SpamStage
 from moderation.scoring.spans import SpanTagger
 from moderation.text.teencode import TeencodeExpander
 
@@ -74,6 +75,9 @@ class LinearModels:
     #: that toxic: ViCTSD news comments rarely swear, so its model alone scores plain abuse low.
     #: Above 1 it is off. Chosen on dev (``moderation.training.tuning``).
     toxicity_override: float = 2.0
+    #: News-site spam: lexical and contact signals combined with the text model's spam logit (see
+    #: ``moderation.scoring.spam``); without it the spam score is the text model's alone.
+    spam_stage: SpamStage | None = None
 
     def __post_init__(self) -> None:
         self.coef = np.ascontiguousarray(self.coef, dtype=np.float32)
@@ -131,6 +135,8 @@ class LinearModels:
             "teencode": self.teencode,
             "toxicity_override": self.toxicity_override,
         }
+        if self.spam_stage is not None:
+            document["spam_stage"] = self.spam_stage.document()
         document_path = directory / DOCUMENT_FILE
         with gzip.open(document_path, "wt", encoding="utf-8", compresslevel=9) as handle:
             json.dump(document, handle, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -182,7 +188,12 @@ class LinearModels:
             raise ModelArtifactError(
                 f"model in {directory}: coefficient shape {data['coef'].shape} does not fit"
             )
+        try:
+            stage = SpamStage.from_document(document["spam_stage"]) if "spam_stage" in document else None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelArtifactError(f"model in {directory}: unreadable spam stage: {exc}") from exc
         return cls(
+            spam_stage=stage,
             featurizer=featurizer,
             coef=data["coef"],
             intercept=data["intercept"],

@@ -226,6 +226,11 @@ def apply_policy(
             escalate("reject", attribute)
         elif score >= review_at and not lighter:
             escalate("review", attribute)
+        else:
+            continue
+        if attribute == "spam":
+            # Moderators see which kind of spam it is ("spam:loan"); "spam" stays for the attribute.
+            escalate(decision, f"spam:{scored.spam_kind}")
     hits = [*scored.rules, *context_rules]
     if author_status == "banned":
         hits.append("banned_author")

@@ -31,6 +31,8 @@ class ScoredText:
     #: (start, end) offsets into ``text``, end exclusive.
     spans: list[tuple[int, int]] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)
+    #: Which kind of spam the vocabulary points to (``betting``, ``loan``... or ``other``).
+    spam_kind: str = "other"
     #: Lower-case, NFC, one tone placement, obfuscation undone; keeps diacritics.
     canonical: str = ""
     #: ``canonical`` without diacritics (đ -> d): how readers type without accents.
@@ -89,7 +91,11 @@ def analysis_dict(
             "label": scored.hate_label,
             "scores": {label: _round(scored.hate_scores[label]) for label in HATE_LABELS},
         },
-        "spam": {"score": _round(scored.spam), "flagged": scored.spam >= thresholds.spam},
+        "spam": {
+            "score": _round(scored.spam),
+            "flagged": scored.spam >= thresholds.spam,
+            "kind": scored.spam_kind if scored.spam >= thresholds.spam else None,
+        },
         "constructive": {
             "score": _round(scored.constructive),
             "flagged": scored.constructive >= thresholds.constructive,

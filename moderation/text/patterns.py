@@ -4,27 +4,31 @@ They run on ``unicodedata.normalize("NFKC", text).lower()`` (not on ``canonical`
 letters and collapses repeats and would damage addresses and numbers). ``feature_text`` replaces
 them by placeholder words so the models learn "a phone number is here" rather than the digits.
 Each pattern was checked against the ViCTSD and ViHSD dev comments, where it should rarely fire.
+
+A bare domain ("xoso.win") is a link when its last label is a real top-level domain of the Public
+Suffix List (the ``publicsuffixlist`` package's bundled snapshot: offline, no hand-written list).
+Many top-level domains are also Vietnamese syllables typed without accents or common abbreviations
+("co", "la", "me", "vn"), and readers often forget the space after a full stop ("xong.roi",
+"khong.co"); for those, the name before the dot must not itself be one Vietnamese syllable.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-#: Top-level domains that are not also common Vietnamese syllables typed without accents.
-_TLDS = (
-    "com|net|org|info|biz|xyz|io|ly|tk|ml|ga|cf|gq|ru|cn|online|site|club|asia|bet|casino|shop|store|"
-    "top|vip|live|link|click|fun|app|tv|me|cc|co|us|uk|jp|kr|de|fr"
+#: Link shorteners and chat-link hosts: a link even without a path.
+SHORTENERS = (
+    "bit.ly|tinyurl.com|shorturl.at|goo.gl|cutt.ly|rb.gy|is.gd|t.ly|tiny.cc|ow.ly|s.id|v.gd|"
+    "shorte.st|t.co|t.me|zalo.me|m.me|wa.me|fb.me|linktr.ee|bio.link|beacons.ai"
 )
-_AMBIGUOUS_TLDS = frozenset(
-    {"me", "co", "cc", "us", "top", "vip", "live", "link", "fun", "app", "tv", "shop"}
-)
-
+_SHORTENER_HOSTS = SHORTENERS.replace(".", r"\.")
+_DOMAIN = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,4}[a-z]{2,24}"
 URL = re.compile(
     r"(?:https?://|www\.)\S+"
-    r"|(?<![\w@.])(?:[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?\.){1,3}"
-    rf"(?:(?P<tld>{_TLDS})(?:\.vn)?|vn)\b(?:/\S*)?"
-    r"|\b(?:t\.me|bit\.ly|tinyurl\.com|shorturl\.at|goo\.gl)/\S*"
-    r"|\b(?:chấm|cham|dot)\s*(?:com|net|vn|org)\b"
+    rf"|\b(?:{_SHORTENER_HOSTS})(?:/\S*)?"
+    rf"|(?<![\w@.])(?P<domain>{_DOMAIN})\b(?P<path>/\S*)?"
+    r"|\b(?:chấm|cham|dot|chầm)\s*(?:com|net|vn|org|info|xyz|top|vip|win|club)\b"
 )
 EMAIL = re.compile(r"[\w.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+")
 #: Vietnamese mobile / landline numbers (0 or +84 then 9-10 digits, any separators) and hotlines.
@@ -45,24 +49,123 @@ CHAT_HANDLE = re.compile(
     r"|\bt\.me/\w+"
 )
 
+#: One Vietnamese syllable written without diacritics: onset, vowels, coda.
+_SYLLABLE = re.compile(
+    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?"
+    r"[aeiouy]{1,3}(?:ch|ng|nh|[cmnpt])?"
+)
+#: Common abbreviations and English words of comments that are also top-level domains.
+_COMMON_WORDS = frozenset(
+    [
+        "vn",
+        "com",
+        "net",
+        "tv",
+        "cc",
+        "id",
+        "ad",
+        "am",
+        "at",
+        "in",
+        "it",
+        "is",
+        "me",
+        "my",
+        "no",
+        "so",
+        "to",
+        "be",
+        "do",
+        "go",
+        "us",
+        "uk",
+        "tr",
+        "ng",
+        "mn",
+        "bn",
+        "vc",
+        "dm",
+        "ae",
+        "hn",
+        "hk",
+        "live",
+        "like",
+        "page",
+        "link",
+        "game",
+        "love",
+        "hot",
+        "team",
+        "men",
+        "you",
+        "show",
+        "vote",
+        "free",
+        "sale",
+        "shop",
+        "top",
+        "pro",
+        "bar",
+        "map",
+        "diet",
+        "video",
+        "stream",
+        "camera",
+        "online",
+        "google",
+        "youtube",
+        "bot",
+        "lol",
+        "fan",
+        "gay",
+    ]
+)
+
+
+@lru_cache(maxsize=1)
+def _suffixes():  # noqa: ANN202 - the library has no type hints
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList(accept_unknown=False, only_icann=True)
+
+
+@lru_cache(maxsize=4096)
+def top_level_domain(domain: str) -> str | None:
+    """The public suffix of ``domain`` if its last label is a real top-level domain, else None."""
+    return _suffixes().publicsuffix(domain)
+
+
+def _syllable(word: str) -> bool:
+    return _SYLLABLE.fullmatch(word) is not None
+
+
+def _ambiguous(label: str) -> bool:
+    """A label that ordinary comments write as a word: a syllable, or a common short word."""
+    return label in _COMMON_WORDS or _syllable(label)
+
 
 def is_link(match: re.Match[str]) -> bool:
-    """Reject matches that only look like domains because a sentence lacks a space after a dot.
-
-    A top-level domain that is also a Vietnamese syllable typed without accents ("co", "me") counts
-    only with a path ("/"); a bare ".vn" needs a name of three letters or more before it.
-    """
-    text = match.group(0)
-    if text.startswith(("http", "www.")) or "/" in text:
+    """Reject matches that only look like domains because a sentence lacks a space after a dot."""
+    domain = match.group("domain")
+    if domain is None:
+        return True  # a scheme, www., a shortener or "chấm com"
+    suffix = top_level_domain(domain)
+    if suffix is None:
+        return False
+    if match.group("path") and len(match.group("path")) > 1:
         return True
-    tld = match.group("tld")
-    if tld is None and not text.startswith(("chấm", "cham", "dot")):
-        return len(text.split(".")[-2]) >= 3
-    return tld not in _AMBIGUOUS_TLDS
+    labels = domain.split(".")
+    name = labels[-len(suffix.split(".")) - 1] if len(labels) > len(suffix.split(".")) else ""
+    if not name or name.isdigit():
+        return False
+    tld = suffix.split(".")[-1]
+    if _ambiguous(tld) or "." in suffix:
+        return len(name) >= 3 and not _ambiguous(name)
+    return not (_syllable(name) and len(labels) == 2 and len(name) <= 2)
 
 
 def find_links(text: str) -> list[re.Match[str]]:
-    """Links in NFKC lower-case text, ambiguous look-alikes removed."""
+    """Links in NFKC lower-case text, look-alikes removed."""
     return [m for m in URL.finditer(text) if is_link(m)]
 
 

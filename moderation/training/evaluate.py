@@ -24,6 +24,8 @@ from moderation.scoring.policy import Policy, apply_policy
 from moderation.scoring.types import HATE_LABELS, ScoredText
 from moderation.training.calibration import expected_calibration_error
 from moderation.training.data import Split, strip_diacritics
+from moderation.training.intervals import bootstrap, macro_f1_interval, share_interval
+from moderation.training.spam_training import EVAL_FILE, held_apart, read_corpus
 from moderation.training.span_training import char_macro_f1, spans_to_chars
 from moderation.training.tuning import variants
 
@@ -60,7 +62,9 @@ def evaluate(analyzer: Analyzer, splits: dict[str, Split]) -> dict[str, Any]:
             "dataset": "UIT-ViCTSD dev",
             "n": len(y),
             "macro_f1": _f1(y, preds[0]),
+            "macro_f1_ci95": macro_f1_interval(y, preds[0]),
             "macro_f1_stripped": _f1(y, preds[1]),
+            "macro_f1_stripped_ci95": macro_f1_interval(y, preds[1]),
             "macro_f1_not_in_train": _f1([y[i] for i in ctsd_fresh], [preds[0][i] for i in ctsd_fresh]),
             "n_not_in_train": len(ctsd_fresh),
             "calibration_error": round(
@@ -77,7 +81,9 @@ def evaluate(analyzer: Analyzer, splits: dict[str, Split]) -> dict[str, Any]:
         "dataset": "UIT-ViHSD dev",
         "n": len(y),
         "macro_f1": _f1(y, preds[0]),
+        "macro_f1_ci95": macro_f1_interval(y, preds[0]),
         "macro_f1_stripped": _f1(y, preds[1]),
+        "macro_f1_stripped_ci95": macro_f1_interval(y, preds[1]),
         "macro_f1_not_in_train": _f1([y[i] for i in hsd_fresh], [preds[0][i] for i in hsd_fresh]),
         "n_not_in_train": len(hsd_fresh),
         "calibration_error_not_clean": round(
@@ -96,6 +102,7 @@ def evaluate(analyzer: Analyzer, splits: dict[str, Split]) -> dict[str, Any]:
     for suffix, variant in zip(("", "_stripped"), variants([spam.texts[i] for i in keep]), strict=True):
         pred = [int(s.spam >= th.spam) for s in score_batches(analyzer, variant)]
         spam_metrics[f"macro_f1{suffix}"] = _f1(y_spam, pred)
+        spam_metrics[f"macro_f1{suffix}_ci95"] = macro_f1_interval(y_spam, pred)
         if not suffix:
             spam_metrics["precision"] = round(float(precision_score(y_spam, pred, zero_division=0)), 4)
             spam_metrics["recall"] = round(float(recall_score(y_spam, pred)), 4)
@@ -122,6 +129,13 @@ def evaluate(analyzer: Analyzer, splits: dict[str, Split]) -> dict[str, Any]:
         "dataset": "ViHOS dev",
         "n": len(hos.texts),
         "char_macro_f1": round(char_macro_f1(golds, pred, [len(t) for t in hos.texts]), 4),
+        "char_macro_f1_ci95": bootstrap(
+            lambda i: char_macro_f1(
+                [golds[j] for j in i], [pred[j] for j in i], [len(hos.texts[j]) for j in i]
+            ),
+            len(golds),
+            resamples=300,
+        ),
         "char_macro_f1_stripped": round(
             char_macro_f1(
                 [golds[i] for i in same],
@@ -141,6 +155,7 @@ def evaluate(analyzer: Analyzer, splits: dict[str, Split]) -> dict[str, Any]:
         "victsd_dev_non_toxic_with_spans": round(float(np.mean([bool(s.spans) for s in non_toxic])), 4),
     }
 
+    metrics["news_spam"] = news_spam(analyzer, splits)
     policy = Policy()
     decisions = [apply_policy(s, policy, th)[0] for s in ctsd_scored[0]]
     toxic = ctsd.column("Toxicity")
@@ -153,6 +168,67 @@ def evaluate(analyzer: Analyzer, splits: dict[str, Split]) -> dict[str, Any]:
         "rule_hit_share_of_news_and_clean_social": round(float(np.mean(rule_hits)), 4),
     }
     return metrics
+
+
+def news_spam(analyzer: Analyzer, splits: dict[str, Split]) -> dict[str, Any]:
+    """Spam on comments the spam stage never saw: the corpus' evaluation part and the held-apart
+    halves of ViCTSD dev and clean ViHSD dev (``spam_training.held_apart``).
+
+    "Stopped" is what a reader sees: held or rejected by the default policy (for any reason: the
+    spam score, a link, a phone number...); "flagged" is the spam score at its threshold.
+    """
+    th = analyzer.thresholds
+    policy = Policy()
+    rows = read_corpus(EVAL_FILE) if EVAL_FILE.is_file() else []
+    spam_rows = [r for r in rows if r.label == 1]
+    clean_rows = [r for r in rows if r.label == 0]
+    out: dict[str, Any] = {
+        "evaluation_file": EVAL_FILE.name,
+        "spam": len(spam_rows),
+        "clean": len(clean_rows),
+    }
+    for suffix, strip in (("", False), ("_stripped", True)):
+        texts = [strip_diacritics(r.text) if strip else r.text for r in spam_rows]
+        scored = score_batches(analyzer, texts)
+        stopped = [apply_policy(s, policy, th)[0] != "publish" for s in scored]
+        flagged = [s.spam >= th.spam for s in scored]
+        out[f"spam_stopped{suffix}"] = round(float(np.mean(stopped)), 4) if stopped else None
+        out[f"spam_stopped{suffix}_ci95"] = share_interval(stopped)
+        out[f"spam_flagged{suffix}"] = round(float(np.mean(flagged)), 4) if flagged else None
+        if not strip and scored:
+            out["kind_accuracy_of_flagged"] = round(
+                float(
+                    np.mean(
+                        [
+                            s.spam_kind == r.kind
+                            for s, r, f in zip(scored, spam_rows, flagged, strict=True)
+                            if f
+                        ]
+                        or [0.0]
+                    )
+                ),
+                4,
+            )
+            out["stopped_by_kind"] = {
+                kind: round(
+                    float(np.mean([h for h, r in zip(stopped, spam_rows, strict=True) if r.kind == kind])), 4
+                )
+                for kind in sorted({r.kind for r in spam_rows if r.kind})
+            }
+    news = [t for t in splits["victsd/dev"].texts if held_apart(t)]
+    hsd = splits["vihsd/dev"]
+    news += [t for t, y in zip(hsd.texts, hsd.column("label_id"), strict=True) if y == 0 and held_apart(t)]
+    for name, texts in (("corpus_clean", [r.text for r in clean_rows]), ("news_held_apart", news)):
+        for suffix, strip in (("", False), ("_stripped", True)):
+            scored = score_batches(analyzer, [strip_diacritics(t) for t in texts] if strip else texts)
+            flagged = [s.spam >= th.spam for s in scored]
+            out[f"{name}_n"] = len(texts)
+            out[f"{name}_flagged{suffix}"] = round(float(np.mean(flagged)), 4) if flagged else None
+            out[f"{name}_flagged{suffix}_ci95"] = share_interval(flagged)
+            if not strip:
+                held = [apply_policy(s, policy, th)[0] != "publish" for s in scored]
+                out[f"{name}_held_any_reason"] = round(float(np.mean(held)), 4) if held else None
+    return out
 
 
 def measure_speed(analyzer: Analyzer, texts: Sequence[str], batch: int = 1000) -> dict[str, Any]:
@@ -183,19 +259,81 @@ def measure_speed(analyzer: Analyzer, texts: Sequence[str], batch: int = 1000) -
     }
 
 
+def _with_interval(value: float, interval: Sequence[float] | None) -> str:
+    if not interval:
+        return f"{value:.4f}"
+    return f"{value:.4f} [{interval[0]:.3f}, {interval[1]:.3f}]"
+
+
+def _pct(value: float | None, interval: Sequence[float] | None = None) -> str:
+    if value is None:
+        return "-"
+    text = f"{value:.2%}"
+    return f"{text} [{interval[0]:.2%}, {interval[1]:.2%}]" if interval else text
+
+
+def _news_spam_lines(m: dict[str, Any] | None, stage: dict[str, Any] | None) -> list[str]:
+    """News spam on the held-apart evaluation set, and the stage's cross-validated figures."""
+    lines: list[str] = []
+    if m and m.get("spam"):
+        lines.append(
+            f"news spam, evaluation set ({m['spam']} spam, {m['clean']} clean, never trained on): "
+            f"stopped (held or rejected) {_pct(m['spam_stopped'], m['spam_stopped_ci95'])}, "
+            f"stripped {_pct(m['spam_stopped_stripped'], m['spam_stopped_stripped_ci95'])}; "
+            f"flagged as spam {_pct(m['spam_flagged'])}; "
+            f"kind right for {_pct(m['kind_accuracy_of_flagged'])} of the flagged"
+        )
+        lines.append(
+            "  stopped by kind: " + ", ".join(f"{k} {v:.0%}" for k, v in m["stopped_by_kind"].items())
+        )
+        lines.append(
+            f"  clean comments of the evaluation set flagged as spam: "
+            f"{_pct(m['corpus_clean_flagged'], m['corpus_clean_flagged_ci95'])} (held for any reason "
+            f"{_pct(m['corpus_clean_held_any_reason'])})"
+        )
+    if m:
+        lines.append(
+            f"  held-apart news comments (half of ViCTSD dev and of clean ViHSD dev, n="
+            f"{m['news_held_apart_n']}) flagged as spam: "
+            f"{_pct(m['news_held_apart_flagged'], m['news_held_apart_flagged_ci95'])}, stripped "
+            f"{_pct(m['news_held_apart_flagged_stripped'], m['news_held_apart_flagged_stripped_ci95'])}"
+        )
+    cv = (stage or {}).get("cross_validated")
+    if cv:
+        lines.append(
+            f"  spam stage, {stage['folds']}-fold cross-validated at training "
+            f"(threshold {stage['threshold']}): "
+            f"corpus spam recall {_pct(cv['recall_corpus_spam'], cv['recall_corpus_spam_ci95'])}, "
+            f"ViSpamReviews spam {_pct(cv['recall_vispam_spam'], cv['recall_vispam_spam_ci95'])}; "
+            f"news flagged {_pct(cv['flagged_news'], cv['flagged_news_ci95'])}, corpus clean "
+            f"{_pct(cv['flagged_corpus_clean'], cv['flagged_corpus_clean_ci95'])}"
+        )
+    return lines
+
+
 def metrics_table(metrics: dict[str, Any], recorded: dict[str, Any] | None = None) -> str:
     """A plain-text table of the headline figures (``recorded``: the manifest's training choices)."""
-    rows = [("attribute", "dev set", "macro-F1", "stripped", "not in train (n)")]
+    rows = [
+        ("attribute", "dev set", "macro-F1 [95% interval]", "stripped [95% interval]", "not in train (n)")
+    ]
     for name in ("toxicity", "constructive", "hate_speech", "spam"):
         m = metrics[name]
         fresh = f"{m['macro_f1_not_in_train']:.4f} ({m['n_not_in_train']})" if "n_not_in_train" in m else ""
-        rows.append((name, m["dataset"], f"{m['macro_f1']:.4f}", f"{m['macro_f1_stripped']:.4f}", fresh))
+        rows.append(
+            (
+                name,
+                m["dataset"],
+                _with_interval(m["macro_f1"], m.get("macro_f1_ci95")),
+                _with_interval(m["macro_f1_stripped"], m.get("macro_f1_stripped_ci95")),
+                fresh,
+            )
+        )
     s = metrics["spans"]
     rows.append(
         (
             "spans (char)",
             s["dataset"],
-            f"{s['char_macro_f1']:.4f}",
+            _with_interval(s["char_macro_f1"], s.get("char_macro_f1_ci95")),
             f"{s['char_macro_f1_stripped']:.4f}",
             f"{s['char_macro_f1_not_in_vihsd_train']:.4f} ({s['n_not_in_vihsd_train']})",
         )
@@ -232,6 +370,7 @@ def metrics_table(metrics: dict[str, Any], recorded: dict[str, Any] | None = Non
         f"holds {d['held_share_of_toxic']:.2%} of toxic ones; rules fire on "
         f"{d['rule_hit_share_of_news_and_clean_social']:.2%} of news and clean social comments"
     )
+    lines += _news_spam_lines(metrics.get("news_spam"), (recorded or {}).get("spam_stage"))
     speed = metrics.get("speed")
     if speed:
         lines.append(

@@ -50,6 +50,7 @@ def build_version(
     """Train and publish ``version`` under ``output``; ``make_current`` points CURRENT at it."""
     from moderation.training.evaluate import evaluate, measure_speed
     from moderation.training.release import publish, stage_models, training_data
+    from moderation.training.spam_training import corpus_data, train_spam_stage
     from moderation.training.train import train_models
     from moderation.training.tuning import calibrate, tune_thresholds
 
@@ -65,6 +66,8 @@ def build_version(
     calibration = calibrate(models, splits)
     models.coef = models.coef.astype(np.float16).astype(np.float32)
     thresholds = tune_thresholds(models, splits)
+    echo("training the news-spam stage (out-of-fold C and threshold)")
+    models.spam_stage, thresholds["spam"], spam_choices = train_spam_stage(models, splits, echo)
     output.mkdir(parents=True, exist_ok=True)
     staging = stage_models(models, output, version)
     reloaded = Analyzer(LinearModels.load(staging), {"version": version, "thresholds": thresholds})
@@ -76,9 +79,10 @@ def build_version(
         **trained.choices,
         "calibration": calibration,
         "toxicity_override": models.toxicity_override,
+        "spam_stage": spam_choices,
         "configuration": config.name,
     }
-    data = training_data(subset(splits, config.max_train_rows), root)
+    data = training_data(subset(splits, config.max_train_rows), root) + corpus_data()
     if site is not None:
         data.append(
             {
