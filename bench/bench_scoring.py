@@ -60,6 +60,10 @@ def main() -> None:
     texts = (pool * (args.texts // max(len(pool), 1) + 1))[: args.texts]
     mean_chars = sum(map(len, texts)) / max(len(texts), 1)
     analyzer.analyze(texts[:256])  # warm-up
+    # The share that reaches the slower spam-kind model (the cascade's second stage).
+    from moderation.scoring.analyzer import KIND_FROM
+
+    kind_share = sum(s.spam >= KIND_FROM for s in analyzer.score(texts[:2000])) / min(len(texts), 2000)
 
     results = []
     for batch in batches:
@@ -85,6 +89,7 @@ def main() -> None:
         f"texts: {len(texts)} real dev comments (ViCTSD, ViHSD, ViHOS, ViSpamReviews), "
         f"mean {mean_chars:.0f} chars"
     )
+    print(f"share of comments reaching the spam-kind model (spam >= {KIND_FROM}): {kind_share:.2%}")
     for r in results:
         print(
             f"batch {r['batch']:>5}: {r['comments_per_s']:>7} comments/s "
@@ -104,6 +109,7 @@ def main() -> None:
                     "peak_rss_mb": round(peak_rss_mib()),
                     "machine": info,
                     "pinned": pinned,
+                    "kind_model_share": round(kind_share, 4),
                 }
             )
         )

@@ -353,3 +353,19 @@ def test_model_card_is_part_of_the_checked_artifact(artifact_copy: Path) -> None
     card.write_text(card.read_text() + "edited\n")
     with pytest.raises(ModelArtifactError, match="MODEL_CARD.md"):
         verify_artifact(artifact_copy)
+
+
+@pytest.mark.parametrize(
+    "text, url",
+    [
+        ("Đ.m bọn ngu, xem https://example.com/ngu/bo", "https://example.com/ngu/bo"),
+        ("đồ ngu http://abc.vn/do/ngu", "http://abc.vn/do/ngu"),
+        ("thằng ngu này đọc vnexpress.net/thang-ngu-123 đi", "vnexpress.net/thang-ngu-123"),
+    ],
+)
+def test_no_span_inside_a_link(analyzer, text: str, url: str) -> None:
+    """Issue 16: a "/" or a word of an address was highlighted as offensive."""
+    scored = analyzer.score([text])[0]
+    start = text.index(url)
+    assert scored.spans, "the insult outside the link is still marked"
+    assert all(end <= start or begin >= start + len(url) for begin, end in scored.spans), scored.spans

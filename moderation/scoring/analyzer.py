@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from moderation.errors import ModelArtifactError
 from moderation.scoring.artifact import verify_artifact
 from moderation.scoring.model import LinearModels
@@ -22,9 +24,12 @@ from moderation.scoring.rules import text_rules
 from moderation.scoring.types import HATE_LABELS, ModelThresholds, ScoredText, analysis_dict
 from moderation.text.normalize import tracked
 from moderation.text.offsets import TrackedText, collapse_spaces_tracked
+from moderation.text.patterns import find_links
 from moderation.text.prepare import Prepared, prepare
 
 log = logging.getLogger(__name__)
+#: Spam scores from which the kind model runs (below, the vocabulary alone names a kind).
+KIND_FROM = 0.1
 
 
 class Analyzer:
@@ -56,8 +61,11 @@ class Analyzer:
             spam = probs.spam.tolist()
         else:
             signals = stage.signals(prepared, rules)
-            spam = stage.probabilities(signals, logits[:, 2]).tolist()
-            kinds = [s.kind() for s in signals]
+            vectors = stage.vectors(signals, logits[:, 2])
+            spam_array = stage.probabilities(vectors)
+            spam = spam_array.tolist()
+            # Only comments that could be flagged need a kind (the site's threshold may be lower).
+            kinds = stage.kinds(x, vectors, signals, np.flatnonzero(spam_array >= KIND_FROM))
         hate = probs.hate.tolist()
         toxicity, constructive = probs.toxicity.tolist(), probs.constructive.tolist()
         gate = models.spans.gate
@@ -74,7 +82,11 @@ class Analyzer:
                     constructive=constructive[i],
                     hate_scores=scores,
                     hate_label=max(scores, key=scores.__getitem__),
-                    spans=self._spans(text, prep, (not_clean, scores["hate"])) if offensive else [],
+                    spans=_outside_links(
+                        text, prep.raw, self._spans(text, prep, (not_clean, scores["hate"])), rules[i]
+                    )
+                    if offensive
+                    else [],
                     rules=rules[i],
                     spam_kind=kinds[i],
                     canonical=prep.canonical,
@@ -131,6 +143,26 @@ class Analyzer:
                 )
             )
         return results
+
+
+def _outside_links(
+    text: str, raw: str, spans: list[tuple[int, int]], rules: list[str]
+) -> list[tuple[int, int]]:
+    """The spans without the characters of links: an address is not an insult, even with a "/" in it.
+
+    Links are found on the NFKC lower-case text; where that changed the length (rare compatibility
+    characters), offsets would not line up and the spans are kept as they are.
+    """
+    if not spans or "link" not in rules or len(raw) != len(text):
+        return spans
+    links = [(m.start(), m.end()) for m in find_links(raw)]
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        pieces = [(start, end)]
+        for a, b in links:
+            pieces = [p for s, e in pieces for p in ((s, min(e, a)), (max(s, b), e)) if p[1] > p[0]]
+        out += [(s, e) for s, e in pieces if any(ch.isalnum() for ch in text[s:e])]
+    return out
 
 
 def _offsets(text: str, canonical: str) -> TrackedText:

@@ -52,8 +52,8 @@ def repeated_chars(raw: str, canonical: str | None = None) -> bool:
     return any(_mashed(token) for token in _LONG_TOKEN.findall(raw))
 
 
-_URL_HINT = re.compile(r"\.[a-z]|http|www|ch[aấ]m|dot")
-_PHONE_HINT = re.compile(r"\d(?:[\s.\-]{0,2}\d){7}")
+_URL_HINT = re.compile(r"\.[a-z]|http|www|w w w|ch[aấ]m|dot")
+_PHONE_HINT = re.compile(r"\d(?:[\s.\-]{0,3}\d){7}")
 _CHAT_HINTS = (
     "zalo",
     "zl",

@@ -187,6 +187,8 @@ FEATURES = (
     "offer_and_contact",
     "offer_and_money",
     "offers_total",
+    "offers_one_kind_2",
+    "offers_one_kind_3",
     "log_length",
 )
 
@@ -267,6 +269,8 @@ class SpamSignals:
             float(any_offer and contact),
             float(any_offer and money),
             math.log1p(sum(self.offers)),
+            float(max(self.offers) >= 2),
+            float(max(self.offers) >= 3),
             math.log1p(self.length) / 5.0,
         ]
 
@@ -289,12 +293,17 @@ class SpamStage:
     """The learnt combination: P(spam) = sigmoid(weights · features + bias), with its vocabulary.
 
     The vocabulary travels with the weights (in the model files): the weights mean something only
-    for the phrases they were learnt with.
+    for the phrases they were learnt with. ``kinds`` is a multinomial regression over a few thousand
+    n-gram columns and the signals, learnt on the corpus' spam, that names the kind of a comment
+    the stage flags; without it the kind comes from the vocabulary alone (``SpamSignals.kind``).
     """
 
     weights: np.ndarray
     bias: float
     vocabulary: dict[str, Any]
+    kind_columns: np.ndarray | None = None
+    kind_coef: np.ndarray | None = None
+    kind_bias: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lexicon", Lexicon.from_data(self.vocabulary))
@@ -303,27 +312,53 @@ class SpamStage:
     def from_document(cls, doc: dict[str, Any]) -> SpamStage:
         if list(doc.get("features", [])) != list(FEATURES):
             raise ValueError("spam stage features do not match this code's FEATURES")
+        kinds = doc.get("kinds")
         return cls(
             weights=np.asarray(doc["weights"], dtype=np.float64),
             bias=float(doc["bias"]),
             vocabulary=doc["lexicon"],
+            kind_columns=None if kinds is None else np.asarray(kinds["columns"], dtype=np.int64),
+            kind_coef=None if kinds is None else np.asarray(kinds["coef"], dtype=np.float64),
+            kind_bias=None if kinds is None else np.asarray(kinds["bias"], dtype=np.float64),
         )
 
     def document(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "features": list(FEATURES),
             "weights": [round(float(w), 6) for w in self.weights],
             "bias": round(self.bias, 6),
             "lexicon": self.vocabulary,
         }
+        if self.kind_coef is not None and self.kind_columns is not None and self.kind_bias is not None:
+            doc["kinds"] = {
+                "labels": list(KINDS),
+                "columns": [int(c) for c in self.kind_columns],
+                "coef": np.round(self.kind_coef, 4).tolist(),
+                "bias": np.round(self.kind_bias, 4).tolist(),
+            }
+        return doc
 
     def signals(self, prepared: list[Prepared], rules: list[list[str]]) -> list[SpamSignals]:
         lexicon: Lexicon = self.lexicon  # type: ignore[attr-defined]
         return [SpamSignals.of(p, r, lexicon) for p, r in zip(prepared, rules, strict=True)]
 
-    def probabilities(self, signals: list[SpamSignals], text_logits: np.ndarray) -> np.ndarray:
+    def vectors(self, signals: list[SpamSignals], text_logits: np.ndarray) -> np.ndarray:
         if not signals:
-            return np.zeros(0)
-        vectors = np.array([s.vector(z) for s, z in zip(signals, text_logits.tolist(), strict=True)])
+            return np.zeros((0, len(FEATURES)))
+        return np.array([s.vector(z) for s, z in zip(signals, text_logits.tolist(), strict=True)])
+
+    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
         z = vectors @ self.weights + self.bias
         return 1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0)))
+
+    def kinds(self, x: Any, vectors: np.ndarray, signals: list[SpamSignals], rows: np.ndarray) -> list[str]:
+        """The kind of each text; ``rows`` (indices) are those worth the kind model (likely spam)."""
+        out = [s.kind() for s in signals]
+        if self.kind_coef is None or self.kind_columns is None or self.kind_bias is None or not len(rows):
+            return out
+        n = len(self.kind_columns)
+        grams = np.asarray(x[rows][:, self.kind_columns] @ self.kind_coef[:n])
+        z = grams + vectors[rows, 1:] @ self.kind_coef[n:]
+        for i, k in zip(rows.tolist(), np.argmax(z + self.kind_bias, axis=1).tolist(), strict=True):
+            out[i] = KINDS[k]
+        return out

@@ -26,6 +26,7 @@ _SHORTENER_HOSTS = SHORTENERS.replace(".", r"\.")
 _DOMAIN = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,4}[a-z]{2,24}"
 URL = re.compile(
     r"(?:https?://|www\.)\S+"
+    r"|\bw\s+w\s+w\s*\.\s*[a-z0-9-]+(?:\s*\.\s*[a-z]{2,})+"
     rf"|\b(?:{_SHORTENER_HOSTS})(?:/\S*)?"
     rf"|(?<![\w@.])(?P<domain>{_DOMAIN})\b(?P<path>/\S*)?"
     r"|\b(?:chấm|cham|dot|chầm)\s*(?:com|net|vn|org|info|xyz|top|vip|win|club)\b"
@@ -33,7 +34,7 @@ URL = re.compile(
 EMAIL = re.compile(r"[\w.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+")
 #: Vietnamese mobile / landline numbers (0 or +84 then 9-10 digits, any separators) and hotlines.
 PHONE = re.compile(
-    r"(?<![\d,.])(?:\+?84|0)(?:[\s.\-]{0,2}\d){8,10}(?![\d])"
+    r"(?<![\d,.])(?:\+?84|0)(?:[\s.\-]{0,3}\d){8,10}(?![\d])"
     r"|(?<![\d,.])1[89]00[\s.\-]?\d{2}[\s.\-]?\d{2}(?:[\s.\-]?\d{2})?(?![\d])"
 )
 _PLATFORMS = r"(?:zalo|zl|za lo|telegram|tele|tlg|viber|skype|wechat|kakao|whatsapp|line|signal)"

@@ -272,7 +272,7 @@ def _pct(value: float | None, interval: Sequence[float] | None = None) -> str:
     return f"{text} [{interval[0]:.2%}, {interval[1]:.2%}]" if interval else text
 
 
-def _news_spam_lines(m: dict[str, Any] | None, stage: dict[str, Any] | None) -> list[str]:
+def news_spam_lines(m: dict[str, Any] | None, stage: dict[str, Any] | None) -> list[str]:
     """News spam on the held-apart evaluation set, and the stage's cross-validated figures."""
     lines: list[str] = []
     if m and m.get("spam"):
@@ -370,7 +370,7 @@ def metrics_table(metrics: dict[str, Any], recorded: dict[str, Any] | None = Non
         f"holds {d['held_share_of_toxic']:.2%} of toxic ones; rules fire on "
         f"{d['rule_hit_share_of_news_and_clean_social']:.2%} of news and clean social comments"
     )
-    lines += _news_spam_lines(metrics.get("news_spam"), (recorded or {}).get("spam_stage"))
+    lines += news_spam_lines(metrics.get("news_spam"), (recorded or {}).get("spam_stage"))
     speed = metrics.get("speed")
     if speed:
         lines.append(
