@@ -1,9 +1,12 @@
 # One image for every role; its command picks it: web (default), worker, migrate, or any command.
 #   docker build -t moderation .
 #   docker run moderation web | worker | migrate
-FROM python:3.11-slim AS build
+# BASE_IMAGE: any Debian-like image with Python 3.11+ and its venv module as `python3` (docker/e2e.sh
+# builds one with debootstrap where Docker Hub cannot be reached).
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
-RUN python -m venv /opt/venv
+RUN python3 -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -11,7 +14,7 @@ COPY moderation ./moderation
 COPY workers ./workers
 RUN pip install . && python -c "from moderation.scoring import verify_artifact; verify_artifact()"
 
-FROM python:3.11-slim AS runtime
+FROM ${BASE_IMAGE} AS runtime
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin moderation \
     && mkdir -p /data/models && chown -R moderation /data
 COPY --from=build /opt/venv /opt/venv
