@@ -50,7 +50,7 @@ step() {
     start=$(date +%s.%N)
     "$@"
     end=$(date +%s.%N)
-    TIMINGS+=("$(printf '%-44s %6.1f s' "$name" "$(awk "BEGIN {print $end - $start}")")")
+    TIMINGS+=("$(printf '%-52s %6.1f s' "$name" "$(awk "BEGIN {print $end - $start}")")")
 }
 
 cleanup() {
@@ -141,7 +141,7 @@ ensure_base() {
     printf '%s\n' "FROM $LOCAL_BASE-rootfs" \
         'COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt' \
         'ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt' 'CMD ["/bin/bash"]' >"$ctx/Dockerfile"
-    docker build -q -t "$LOCAL_BASE" "$ctx" >/dev/null
+    docker build -q -t "$LOCAL_BASE" "$ctx" >>"$BUILD_LOG" 2>&1 || die "cannot add the CA bundle to the base image (see $BUILD_LOG)"
     rm -rf "$ctx"
 }
 
@@ -258,7 +258,7 @@ main() {
     echo "docker e2e passed ($(docker version -f '{{.Server.Version}}') engine, image $IMAGE" \
         "$(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1 / 1e6}'), base $BASE_IMAGE):"
     printf '  %s\n' "${TIMINGS[@]}"
-    printf '  %-44s %6.1f s\n' total "$(awk "BEGIN {print $(date +%s.%N) - $total_start}")"
+    printf '  %-52s %6.1f s\n' total "$(awk "BEGIN {print $(date +%s.%N) - $total_start}")"
 }
 
 main "$@"
