@@ -211,13 +211,16 @@ post_and_wait_decided() {
 }
 
 wait_healthy() {
-    local health=""
-    for _ in $(seq 60); do
-        health=$(docker inspect -f '{{.State.Health.Status}}' "$1")
-        [ "$health" = healthy ] && return 0
-        sleep 0.5
+    local c health=""
+    for c in "$@"; do
+        for _ in $(seq 60); do
+            health=$(docker inspect -f '{{.State.Health.Status}}' "$c")
+            [ "$health" = healthy ] && break
+            sleep 0.5
+        done
+        [ "$health" = healthy ] || die "$c: the image's HEALTHCHECK says '$health': \
+$(docker inspect -f '{{range .State.Health.Log}}{{.Output}}{{end}}' "$c" | tail -3)"
     done
-    die "$1: the image's HEALTHCHECK says '$health'"
 }
 
 stop_cleanly() {
@@ -249,11 +252,11 @@ main() {
     [[ "$API_KEY" == msk_* ]] || die "site create printed no api_key"
     CONTAINERS+=("$RUN_ID-web" "$RUN_ID-worker")
     "${run[@]}" -d --name "$RUN_ID-web" --health-interval 1s "$IMAGE" web >/dev/null
-    "${run[@]}" -d --name "$RUN_ID-worker" "$IMAGE" worker >/dev/null
+    "${run[@]}" -d --name "$RUN_ID-worker" --health-interval 1s "$IMAGE" worker >/dev/null
     step "web + worker started, /readyz 200 ready" wait_ready
     check_non_root "$RUN_ID-web" "$RUN_ID-worker"
     step "comment posted and decided by the worker" post_and_wait_decided
-    step "image HEALTHCHECK healthy" wait_healthy "$RUN_ID-web"
+    step "image HEALTHCHECK healthy (web and worker)" wait_healthy "$RUN_ID-web" "$RUN_ID-worker"
     step "docker stop: both exit 0 on SIGTERM" stop_cleanly "$RUN_ID-web" "$RUN_ID-worker"
     echo "docker e2e passed ($(docker version -f '{{.Server.Version}}') engine, image $IMAGE" \
         "$(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1 / 1e6}'), base $BASE_IMAGE):"
