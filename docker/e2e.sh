@@ -35,6 +35,10 @@ BUILD_LOG=${TMPDIR:-/tmp}/moderation-e2e-build.log
 
 STARTED_DOCKERD=""
 CONTAINERS=()
+COMPOSE=()
+COMPOSE_FILE_TMP=""
+COMPOSE_CMD=()
+COMPOSE_DONE=""
 DB_CREATED=""
 TIMINGS=()
 
@@ -64,8 +68,14 @@ cleanup() {
         fi
         docker rm -f "${CONTAINERS[@]}" >/dev/null 2>&1 || true
     fi
+    if [ -n "$COMPOSE_FILE_TMP" ]; then
+        if [ $rc -ne 0 ]; then "${COMPOSE[@]}" logs --tail 40 >&2 2>&1 || true; fi
+        "${COMPOSE[@]}" down -v >/dev/null 2>&1 || true
+        rm -f "$COMPOSE_FILE_TMP"
+    fi
     if [ -n "$DB_CREATED" ]; then
         psql "$PG/postgres" -q -c "DROP DATABASE IF EXISTS $DB_NAME" >/dev/null 2>&1 || true
+        psql "$PG/postgres" -q -c "DROP DATABASE IF EXISTS ${DB_NAME}_compose" >/dev/null 2>&1 || true
         redis-cli -n "$REDIS_DB" flushdb >/dev/null 2>&1 || true
     fi
     if [ -n "$STARTED_DOCKERD" ]; then
@@ -187,7 +197,7 @@ check_non_root() {
         # The uid of the process the container runs (PID 1), not of a new exec.
         uid=$(docker exec "$c" awk '/^Uid:/ {print $2}' /proc/1/status)
         [ -n "$uid" ] && [ "$uid" != 0 ] || die "$c runs as uid '$uid'"
-        log "$c: image user '$user', PID 1 uid $uid"
+        log "$(docker inspect -f '{{.Name}}' "$c" | tr -d /): image user '$user', PID 1 uid $uid"
     done
 }
 
@@ -232,6 +242,69 @@ stop_cleanly() {
     done
 }
 
+# --- compose.yaml's roles (migrate, web, two workers) ----------------------------------------------------
+find_compose() {
+    if docker compose version >/dev/null 2>&1; then
+        COMPOSE_CMD=(docker compose)
+    elif command -v docker-compose >/dev/null 2>&1 \
+        || { [ "$(id -u)" = 0 ] && apt-get install -y -q docker-compose >/dev/null 2>&1; }; then
+        COMPOSE_CMD=(docker-compose)
+    else
+        return 1
+    fi
+}
+
+compose_file() {
+    # compose.yaml + docker/compose.host.yaml, merged by compose itself, less the web's published
+    # port: compose refuses port bindings with host networking and an override cannot remove them.
+    COMPOSE_FILE_TMP=$(mktemp --suffix=.yaml)
+    "${COMPOSE_CMD[@]}" -f compose.yaml -f docker/compose.host.yaml config \
+        | python3 -c 'import sys, yaml
+config = yaml.safe_load(sys.stdin)
+config["services"]["web"].pop("ports", None)
+for name in ("web", "worker"):  # the image'"'"'s HEALTHCHECK, probed every second instead of 30
+    config["services"][name]["healthcheck"] = {"interval": "1s"}
+yaml.safe_dump(config, sys.stdout)' >"$COMPOSE_FILE_TMP"
+    COMPOSE=("${COMPOSE_CMD[@]}" -p "$RUN_ID" -f "$COMPOSE_FILE_TMP")
+}
+
+compose_up() {
+    "${COMPOSE[@]}" up -d --no-deps web worker >/dev/null 2>&1 || "${COMPOSE[@]}" up -d --no-deps web worker
+    wait_ready
+}
+
+compose_roles() {
+    local web workers
+    psql "$PG/postgres" -q -c "CREATE DATABASE ${DB_NAME}_compose" >/dev/null
+    redis-cli -n "$REDIS_DB" flushdb >/dev/null
+    export DATABASE_URL="$PG/${DB_NAME}_compose" REDIS_URL="redis://127.0.0.1:6379/$REDIS_DB" PORT BASE_IMAGE
+    SECRET_KEY="compose-e2e-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    export SECRET_KEY
+    python3 -c 'import yaml' 2>/dev/null || die "python3 with PyYAML is needed to run compose's roles here"
+    compose_file
+    step "compose build migrate" "${COMPOSE[@]}" build -q migrate
+    step "compose run --rm --no-deps migrate" "${COMPOSE[@]}" run --rm --no-deps migrate
+    step "compose up -d --no-deps web worker, /readyz ready" compose_up
+    web=$("${COMPOSE[@]}" ps -q web)
+    mapfile -t workers < <("${COMPOSE[@]}" ps -q worker)
+    [ "${#workers[@]}" = 2 ] || die "compose started ${#workers[@]} workers, compose.yaml asks for 2"
+    API_KEY=$("${COMPOSE[@]}" exec -T web moderation site create compose-e2e | jq -r .api_key)
+    [[ "$API_KEY" == msk_* ]] || die "compose exec web moderation site create printed no api_key"
+    check_non_root "$web" "${workers[@]}"
+    step "compose: comment posted and decided" post_and_wait_decided
+    step "compose: HEALTHCHECK healthy (web, 2 workers)" wait_healthy "$web" "${workers[@]}"
+    step "compose stop: all exit 0 on SIGTERM" compose_stop "$web" "${workers[@]}"
+}
+
+compose_stop() {
+    local c code
+    "${COMPOSE[@]}" stop >/dev/null 2>&1
+    for c in "$@"; do
+        code=$(docker inspect -f '{{.State.ExitCode}}' "$c")
+        [ "$code" = 0 ] || die "$c exited with $code on SIGTERM"
+    done
+}
+
 main() {
     local total_start env
     total_start=$(date +%s.%N)
@@ -258,8 +331,16 @@ main() {
     step "comment posted and decided by the worker" post_and_wait_decided
     step "image HEALTHCHECK healthy (web and worker)" wait_healthy "$RUN_ID-web" "$RUN_ID-worker"
     step "docker stop: both exit 0 on SIGTERM" stop_cleanly "$RUN_ID-web" "$RUN_ID-worker"
+    if find_compose; then
+        compose_roles
+        COMPOSE_DONE="with ${COMPOSE_CMD[*]} $("${COMPOSE_CMD[@]}" version --short 2>/dev/null || true)"
+    else
+        echo "SKIP: docker e2e: compose.yaml's roles: neither 'docker compose' nor docker-compose is available"
+        COMPOSE_DONE="compose not available"
+    fi
     echo "docker e2e passed ($(docker version -f '{{.Server.Version}}') engine, image $IMAGE" \
-        "$(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1 / 1e6}'), base $BASE_IMAGE):"
+        "$(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1 / 1e6}'), base $BASE_IMAGE;" \
+        "$COMPOSE_DONE):"
     printf '  %s\n' "${TIMINGS[@]}"
     printf '  %-52s %6.1f s\n' total "$(awk "BEGIN {print $(date +%s.%N) - $total_start}")"
 }
