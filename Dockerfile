@@ -28,7 +28,8 @@ ENV PATH=/opt/venv/bin:$PATH \
 USER moderation
 WORKDIR /data
 EXPOSE 5000
-# The web answers /healthz; a worker is registered in Redis (docker-entrypoint.sh health).
-HEALTHCHECK --interval=30s --timeout=5s CMD ["docker-entrypoint.sh", "health"]
+# The web answers /healthz; a worker is registered in Redis (docker-entrypoint.sh health). Start
+# period: a process loads the model before it answers.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s CMD ["docker-entrypoint.sh", "health"]
 ENTRYPOINT ["docker-entrypoint.sh"]
 CMD ["web"]
