@@ -306,14 +306,15 @@ compose_stop() {
 }
 
 main() {
-    local total_start env
+    local total_start env load
     total_start=$(date +%s.%N)
+    load=$(cut -d' ' -f1-3 /proc/loadavg)
     for tool in curl jq redis-cli; do
         command -v "$tool" >/dev/null 2>&1 || die "$tool is needed"
     done
     step "Docker engine (started here if none ran)" ensure_engine
     if [ -z "${BASE_IMAGE:-}" ]; then
-        step "local base image $LOCAL_BASE" ensure_base
+        step "base image $LOCAL_BASE (with any debootstrap)" ensure_base
         BASE_IMAGE=$LOCAL_BASE
     fi
     step "docker build (BASE_IMAGE=$BASE_IMAGE)" build_image
@@ -342,6 +343,8 @@ main() {
         "$(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1 / 1e6}'), base $BASE_IMAGE;" \
         "$COMPOSE_DONE):"
     printf '  %s\n' "${TIMINGS[@]}"
+    echo "  on $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)," \
+        "load average $load at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
     printf '  %-52s %6.1f s\n' total "$(awk "BEGIN {print $(date +%s.%N) - $total_start}")"
 }
 
