@@ -233,6 +233,19 @@ $(docker inspect -f '{{range .State.Health.Log}}{{.Output}}{{end}}' "$c" | tail 
     done
 }
 
+worker_probe_fails() {
+    # The worker's probe can fail: with its registration gone from Redis, it must turn unhealthy.
+    local name health=""
+    name=$(docker exec "$1" cat /tmp/moderation-worker-name)
+    [ "$(redis-cli -n "$REDIS_DB" del "rq:worker:$name")" = 1 ] || die "worker $name was not registered in Redis"
+    for _ in $(seq 40); do
+        health=$(docker inspect -f '{{.State.Health.Status}}' "$1")
+        [ "$health" = unhealthy ] && return 0
+        sleep 0.5
+    done
+    die "$1: still '$health' with its worker unregistered from Redis"
+}
+
 stop_cleanly() {
     local c code
     docker stop -t 20 "$@" >/dev/null
@@ -298,10 +311,10 @@ compose_roles() {
 
 compose_stop() {
     local c code
-    "${COMPOSE[@]}" stop >/dev/null 2>&1
+    "${COMPOSE[@]}" stop >/dev/null 2>&1  # each within its stop_grace_period
     for c in "$@"; do
         code=$(docker inspect -f '{{.State.ExitCode}}' "$c")
-        [ "$code" = 0 ] || die "$c exited with $code on SIGTERM"
+        [ "$code" = 0 ] || die "$(docker inspect -f '{{.Name}}' "$c" | tr -d /) exited with $code on SIGTERM"
     done
 }
 
@@ -331,6 +344,7 @@ main() {
     check_non_root "$RUN_ID-web" "$RUN_ID-worker"
     step "comment posted and decided by the worker" post_and_wait_decided
     step "image HEALTHCHECK healthy (web and worker)" wait_healthy "$RUN_ID-web" "$RUN_ID-worker"
+    step "worker HEALTHCHECK unhealthy once unregistered" worker_probe_fails "$RUN_ID-worker"
     step "docker stop: both exit 0 on SIGTERM" stop_cleanly "$RUN_ID-web" "$RUN_ID-worker"
     if find_compose; then
         compose_roles
