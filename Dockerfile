@@ -9,10 +9,16 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN python3 -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
-COPY pyproject.toml README.md ./
+# The pinned dependencies first, in a layer that only pyproject.toml invalidates (an empty project
+# stands in for the code), so a change to the code or the README rebuilds in seconds.
+COPY pyproject.toml ./
+RUN mkdir moderation workers && touch README.md \
+    && pip install . && pip uninstall -y moderation \
+    && rm -rf moderation workers README.md build ./*.egg-info
+COPY README.md ./
 COPY moderation ./moderation
 COPY workers ./workers
-RUN pip install . && python -c "from moderation.scoring import verify_artifact; verify_artifact()"
+RUN pip install --no-deps . && python -c "from moderation.scoring import verify_artifact; verify_artifact()"
 
 FROM ${BASE_IMAGE} AS runtime
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin moderation \
