@@ -179,7 +179,7 @@ prepare_stores() {
 
 wait_ready() {
     local body=""
-    for _ in $(seq 120); do
+    for _ in $(seq 240); do  # about 2 minutes: compose's web and two workers took 40 s at load 11
         body=$(curl -s -m 2 -w '\n%{http_code}' "http://127.0.0.1:$PORT/readyz" || true)
         [ "$(tail -1 <<<"$body")" = 200 ] && [ "$(head -1 <<<"$body" | jq -r .status)" = ready ] && {
             log "/readyz: $(head -1 <<<"$body")"
@@ -209,13 +209,13 @@ post_and_wait_decided() {
     code=$(tail -1 <<<"$answer")
     [ "$code" = 202 ] || die "POST /api/v1/comments answered $code: $(head -1 <<<"$answer")"
     id=$(head -1 <<<"$answer" | jq -r .id)
-    for _ in $(seq 120); do
+    for _ in $(seq 240); do
         body=$(curl -s -m 5 -H "Authorization: Bearer $API_KEY" "http://127.0.0.1:$PORT/api/v1/comments/$id")
         status=$(jq -r .status <<<"$body")
         [ "$status" != pending ] && break
         sleep 0.5
     done
-    [ "$status" != pending ] && [ "$status" != null ] || die "comment $id not decided within 60 s: $body"
+    [ "$status" != pending ] && [ "$status" != null ] || die "comment $id not decided within 2 minutes: $body"
     [ "$(jq -r .decision.by <<<"$body")" = model ] || die "comment $id decided but not by the model: $body"
     log "comment $id: status $status, decision $(jq -c .decision <<<"$body")"
 }
@@ -223,7 +223,7 @@ post_and_wait_decided() {
 wait_healthy() {
     local c health=""
     for c in "$@"; do
-        for _ in $(seq 60); do
+        for _ in $(seq 120); do
             health=$(docker inspect -f '{{.State.Health.Status}}' "$c")
             [ "$health" = healthy ] && break
             sleep 0.5
@@ -260,7 +260,8 @@ find_compose() {
     if docker compose version >/dev/null 2>&1; then
         COMPOSE_CMD=(docker compose)
     elif command -v docker-compose >/dev/null 2>&1 \
-        || { [ "$(id -u)" = 0 ] && apt-get install -y -q docker-compose >/dev/null 2>&1; }; then
+        || { [ "$(id -u)" = 0 ] && { apt-get install -y -q docker-compose >/dev/null 2>&1 \
+            || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q docker-compose >/dev/null 2>&1; }; }; }; then
         COMPOSE_CMD=(docker-compose)
     else
         return 1
