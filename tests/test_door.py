@@ -409,3 +409,9 @@ def test_flask_limiters_app_wide_hook_does_not_run_on_each_request(app):
     from moderation.limits import limiter
 
     assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
+
+
+def test_the_widget_config_names_the_time_zone_to_show_times_in(client, site):
+    config = client.get(f"/api/v1/widget/config?key={site['widget_key']}", headers={"Origin": ORIGIN})
+    assert config.status_code == 200
+    assert config.get_json()["timezone"] == "Asia/Ho_Chi_Minh", "the newsroom's zone when the site names none"

@@ -141,9 +141,7 @@ def _inherit_rejections(
                 for i, (cluster, text, reasons) in batch.items()
                 if cluster == row.cluster_id
             ]
-            source = next(
-                (c for c in candidates if c[0] != row.id and near_texts(c[1], row.content)), None
-            )
+            source = next((c for c in candidates if c[0] != row.id and near_texts(c[1], row.content)), None)
             if source is None:
                 continue
             copy_rules = [rule for rule in context_rules(row) if rule in COPY_RULES]
