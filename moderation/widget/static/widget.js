@@ -520,8 +520,8 @@
     kept.forEach((c, i) => {
       const status = checks[i].status === 200 && checks[i].data ? checks[i].data.status : null;
       if (status !== "pending" && status !== "review") {
-        // Published (in the thread, or on a later page), rejected or gone; offline: ask next time.
-        if (checks[i].status) forget(c.id);
+        // Published (in the thread, or on a later page), rejected or gone; offline, refused: ask next time.
+        if (checks[i].status === 200 || checks[i].status === 404) forget(c.id);
         return;
       }
       const own = { id: c.id, author: { name: str(c.name, 200) }, content: c.content, created_at: str(c.created_at, 40), replies: [] };
