@@ -167,17 +167,28 @@ def test_the_honeypot_and_a_too_fast_form_are_silent_for_the_bot(app, client, db
     assert redis_conn.llen("moderation:pending") == 0, "bot posts never reach a worker"
 
 
-def test_a_repeat_by_the_same_reader_is_held_as_duplicate_even_without_accents(app, client, db, site):
+def test_a_repeat_by_the_same_reader_is_held_as_duplicate_even_without_accents(
+    app, client, db, site, redis_conn, run_workers
+):
     first = widget_post(app, client, site).get_json()["id"]
     stripped = "Duong len ban Sin Ho mua nay dep qua, mong tinh som nang cap de ba con di lai de hon!!"
     again = widget_post(app, client, site, content=stripped, name="Tên khác").get_json()["id"]
     comment = stored(db, again)
-    assert (comment.status, comment.decision_reasons) == ("review", ["duplicate"])
+    assert (comment.status, comment.decision_reasons) == ("pending", ["duplicate"]), "the worker decides"
     assert comment.cluster_id == first
-    assert stored(db, first).status == "pending"
+    assert redis_conn.lrange("moderation:pending", 0, -1) == [first.encode(), again.encode()]
+    run_workers()
+    comment = stored(db, again)
+    assert (comment.status, comment.decided_by) == ("review", "model")
+    assert "duplicate" in comment.decision_reasons
+    assert comment.analysis is not None and "duplicate" in comment.analysis["reasons"], "scored"
+    assert comment.score_toxicity is not None
+    assert stored(db, first).status == "published"
 
 
-def test_many_senders_posting_the_same_text_are_held_as_a_flood_in_one_cluster(app, client, db, site):
+def test_many_senders_posting_the_same_text_are_held_as_a_flood_in_one_cluster(
+    app, client, db, site, run_workers
+):
     ids = [
         widget_post(
             app,
@@ -190,9 +201,12 @@ def test_many_senders_posting_the_same_text_are_held_as_a_flood_in_one_cluster(a
         for i in range(4)
     ]
     statuses = [stored(db, i) for i in ids]
-    assert [c.status for c in statuses[:2]] == ["pending", "pending"]
-    assert all(c.status == "review" and c.decision_reasons == ["flood"] for c in statuses[2:])
+    assert [c.decision_reasons for c in statuses] == [None, None, ["flood"], ["flood"]]
     assert {c.cluster_id for c in statuses} == {ids[0]}
+    run_workers()
+    statuses = [stored(db, i) for i in ids]
+    assert all(c.analysis is not None for c in statuses), "every comment is scored"
+    assert all(c.status == "review" and "flood" in c.decision_reasons for c in statuses[2:])
     with db.session() as session:
         from moderation.storage.queue_queries import cluster_sizes
 
@@ -227,7 +241,7 @@ def test_a_cluster_is_rejected_in_one_action(app, client, db, site):
     assert {stored(db, i).status for i in ids} == {"rejected"}
 
 
-def test_bans_by_email_and_by_name_and_address_hold_without_scoring(client, db, site, redis_conn):
+def test_bans_by_email_and_by_name_and_address_hold_and_are_scored(client, db, site, redis_conn, run_workers):
     with db.session() as session:
         session.add(Ban(site_id=site["id"], kind="email", value="troll@example.vn"))
         session.add(Ban(site_id=site["id"], kind="name_ip", value="kẻ phá|203.0.113.66"))
@@ -238,21 +252,19 @@ def test_bans_by_email_and_by_name_and_address_hold_without_scoring(client, db, 
     same_name_elsewhere = server_post(
         client, site, ip="203.0.113.67", name="Kẻ phá", content="Lại một câu nữa."
     )
-    assert (
-        stored(db, by_email.get_json()["id"]).status,
-        stored(db, by_email.get_json()["id"]).decision_reasons,
-    ) == (
-        "review",
-        ["banned_author"],
-    )
+    assert redis_conn.llen("moderation:pending") == 3
+    run_workers()
+    email_ban = stored(db, by_email.get_json()["id"])
+    assert (email_ban.status, email_ban.decision_reasons) == ("review", ["banned_author"])
+    assert email_ban.analysis["reasons"] == ["banned_author"], "scored, held by the rule"
     assert stored(db, by_name_ip.get_json()["id"]).decision_reasons == ["banned_author"]
-    assert stored(db, same_name_elsewhere.get_json()["id"]).status == "pending"
-    assert redis_conn.lrange("moderation:pending", 0, -1) == [same_name_elsewhere.get_json()["id"].encode()]
+    assert stored(db, same_name_elsewhere.get_json()["id"]).status == "published"
     with db.session() as session:
         services.update_site_policy(
             session, site["id"], {"rule_actions": {"banned_author": "reject"}}, actor="t"
         )
     rejected = server_post(client, site, email="troll@example.vn", content="Thử lần nữa xem sao.")
+    run_workers()
     assert stored(db, rejected.get_json()["id"]).status == "rejected"
 
 
@@ -397,3 +409,9 @@ def test_flask_limiters_app_wide_hook_does_not_run_on_each_request(app):
     from moderation.limits import limiter
 
     assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
+
+
+def test_the_widget_config_names_the_time_zone_to_show_times_in(client, site):
+    config = client.get(f"/api/v1/widget/config?key={site['widget_key']}", headers={"Origin": ORIGIN})
+    assert config.status_code == 200
+    assert config.get_json()["timezone"] == "Asia/Ho_Chi_Minh", "the newsroom's zone when the site names none"

@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 def submit_comment() -> tuple[Response, int, dict[str, str]]:
     """Store the comment, then queue it; answer 202 only once it is stored.
 
-    The answer is the same for every stored comment, even one the door decided at once (a ban, a
-    repeat, a bot trap): the site or widget follows its status like any other.
+    The answer is the same for every stored comment, even one the door decided at once (a bot
+    trap): the site or widget follows its status like any other.
     """
     door.enforce_post_limits()
     res = resources()

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Response, jsonify, request
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.orm import Session
 
 from moderation import services
 from moderation.api import bp, schemas
@@ -16,8 +17,12 @@ from moderation.api.door import reader_key
 from moderation.extensions import resources
 from moderation.limits import limiter
 from moderation.services.antiabuse import AbuseSettings
+from moderation.services.site_cache import SiteContext
+from moderation.storage.models import Site
 
 REPORT_RATE = "10/hour"
+#: The zone the widget shows times in when the site names none (the newsroom's, as the dashboard's).
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
 def _signer() -> URLSafeSerializer:
@@ -61,8 +66,17 @@ def widget_config() -> Response:
                 "max_content_chars": res.settings.max_content_chars,
                 "max_name_chars": res.settings.max_name_chars,
                 "min_seconds": settings.min_seconds,
+                "timezone": _site_timezone(session, site),
             }
         )
+
+
+def _site_timezone(session: Session, site: SiteContext) -> str:
+    """The site's own time zone where sites have one (a ``timezone`` column), else the newsroom's."""
+    zone = getattr(site, "timezone", None)
+    if zone is None and hasattr(Site, "timezone"):
+        zone = getattr(session.get(Site, site.id), "timezone", None)
+    return zone or DEFAULT_TIMEZONE
 
 
 @bp.get("/comments/<comment_id>/status")

@@ -132,6 +132,24 @@ class Card:
     report_reasons: list[str] = field(default_factory=list)
 
 
+def _hate_note(hate: dict[str, Any], *, held: bool) -> str:
+    """The class that decided, with its own probability, so it never contradicts the bar.
+
+    The bar is P(not clean), what the policy compares with its thresholds. Held for it, or with a
+    label other than clean, the note names the likelier of offensive and hate ("xúc phạm 33%");
+    otherwise it says clean with P(clean) ("sạch 61%"), never a bare "clean" beside a bar.
+    """
+    scores = hate.get("scores") or {}
+    if not all(isinstance(scores.get(k), int | float) for k in labels.HATE_LABELS):
+        return (
+            labels.label(labels.HATE_LABELS, hate["label"]) if hate.get("label") in labels.HATE_LABELS else ""
+        )
+    decisive = "clean"
+    if held or hate.get("label") != "clean":
+        decisive = "hate" if scores["hate"] >= scores["offensive"] else "offensive"
+    return f"{labels.label(labels.HATE_LABELS, decisive)} {percent(float(scores[decisive]))}"
+
+
 def _bars(comment: Comment, reasons: Sequence[str]) -> list[Bar]:
     analysis = comment.analysis or {}
     attributes = analysis.get("attributes") or {}
@@ -144,9 +162,7 @@ def _bars(comment: Comment, reasons: Sequence[str]) -> list[Bar]:
     for attribute in BAR_ATTRIBUTES:
         note = ""
         if attribute == "hate_speech":
-            hate = attributes.get("hate_speech") or {}
-            if hate.get("label") in labels.HATE_LABELS:
-                note = labels.label(labels.HATE_LABELS, hate["label"])
+            note = _hate_note(attributes.get("hate_speech") or {}, held=attribute in reasons)
         score = scores[attribute]
         bars.append(
             Bar(

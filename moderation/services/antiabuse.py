@@ -1,10 +1,12 @@
 """Anti-abuse at the door: what stops bots, bans, repeats and floods before a worker scores them.
 
 Each site configures it (``AbuseSettings``, stored beside its policy). A comment that trips a
-check is still stored (nothing a reader wrote is lost) but decided at once, without scoring:
-held or rejected per the site's rule actions, with the reason (``banned_author``, ``duplicate``,
-``flood``) and, for near duplicates, the cluster they belong to so a moderator can act on all.
-Bot traps (``honeypot``, ``too_fast``) are silent: the reader's browser sees the usual answer.
+check is still stored (nothing a reader wrote is lost). Bans, repeats and floods do not decide it:
+the door records them as context rules (``banned_author``, ``duplicate``, ``flood``) and, for near
+duplicates, the cluster they belong to so a moderator can act on all; the worker scores the comment
+like any other and applies them with the site's rule actions, so every such comment has an analysis.
+Bot traps (``honeypot``, ``too_fast``) are decided at once, without scoring, and are silent: the
+reader's browser sees the usual answer.
 """
 
 from __future__ import annotations
@@ -18,13 +20,11 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from moderation.errors import ValidationError
-from moderation.scoring.policy import Policy
 from moderation.storage.models import Author, Ban, Comment
 from moderation.storage.repositories import AuthorRef
 from moderation.text import fingerprint
 
 BAN_KINDS = ("email", "ip", "name_ip")
-STATUS_BY_ACTION = {"review": "review", "reject": "rejected"}
 
 
 @dataclass(frozen=True)
@@ -88,9 +88,11 @@ class AbuseSettings:
 class DoorCheck:
     """What the door decided about one new comment."""
 
-    #: None: the comment goes on to be scored. Else "review" or "rejected", decided now.
+    #: None: the comment goes on to be scored. Else "rejected" (a bot trap), decided now.
     status: str | None = None
     reasons: list[str] = field(default_factory=list)
+    #: Hits the worker applies as context rules when it scores the comment (per the rule actions).
+    context_rules: list[str] = field(default_factory=list)
     cluster_id: str | None = None
     #: Bot traps answer like an accepted comment so the bot learns nothing.
     silent: bool = False
@@ -160,7 +162,6 @@ def check_at_door(
     session: Session,
     comment: Comment,
     author: Author | AuthorRef,
-    policy: Policy,
     settings: AbuseSettings,
     *,
     now: datetime,
@@ -168,7 +169,9 @@ def check_at_door(
     site_has_bans: bool = True,
     recent: RecentIndex | None = None,
 ) -> DoorCheck:
-    """Decide whether a new comment (added, not yet flushed) may go on to scoring.
+    """What the door finds about a new comment (added, not yet flushed).
+
+    A bot trap decides it now; bans, repeats and floods become context rules for the worker.
 
     Without a ``recent`` index (a test or a script storing comments directly) repeats and floods
     are not looked for; bans and bot traps still are.
@@ -204,13 +207,15 @@ def check_at_door(
     if group:
         check.cluster_id = _join_cluster(session, group)
         comment.cluster_id = check.cluster_id
-    for hit in hits:
-        action = policy.rule_actions.get(hit, "review")
-        if action in STATUS_BY_ACTION:
-            check.reasons.append(hit)
-            if check.status != "rejected":
-                check.status = STATUS_BY_ACTION[action]
+    check.context_rules = hits
     return check
+
+
+def near_texts(a: str, b: str) -> bool:
+    """Whether two texts are the same or nearly the same by the door's fingerprints."""
+    return fingerprint.exact_fingerprint(a) == fingerprint.exact_fingerprint(b) or (
+        fingerprint.distance(fingerprint.simhash64(a), fingerprint.simhash64(b)) <= fingerprint.NEAR_DISTANCE
+    )
 
 
 def _join_cluster(session: Session, member_ids: set[str]) -> str:

@@ -44,12 +44,13 @@ def submit_comment(
 ) -> Comment:
     """Store a new comment. The caller commits before answering, then enqueues it if still pending.
 
-    The door checks (bans, repeats, floods, bot traps) may decide it at once, without scoring;
-    ``bot_trap`` names the trap a widget post fell into (``honeypot``, ``too_fast``). With
-    ``will_enqueue`` the enqueue is recorded in this same transaction (one commit per post instead
-    of two); the caller must call ``unmark_enqueued`` if handing it to the queue then fails.
-    ``site`` may be the cached ``SiteContext`` (the web's hot path) or the site itself; ``recent``
-    is where recent fingerprints are kept for the repeat and flood checks.
+    Only a bot trap decides it at once, without scoring; bans, repeats and floods go to the worker
+    as context rules (every other comment is scored). ``bot_trap`` names the trap a widget post
+    fell into (``honeypot``, ``too_fast``). With ``will_enqueue`` the enqueue is recorded in this
+    same transaction (one commit per post instead of two); the caller must call
+    ``unmark_enqueued`` if handing it to the queue then fails. ``site`` may be the cached
+    ``SiteContext`` (the web's hot path) or the site itself; ``recent`` is where recent
+    fingerprints are kept for the repeat and flood checks.
     """
     context = site if isinstance(site, SiteContext) else site_cache.context(session, site)
     article_id = site_cache.article_id(
@@ -84,7 +85,6 @@ def submit_comment(
         session,
         comment,
         author,
-        context.policy,
         context.abuse,
         now=now,
         bot_trap=bot_trap,
@@ -96,8 +96,13 @@ def submit_comment(
         comment.decided_by = "model"
         comment.decision_reasons = door.reasons
         comment.decided_at = now
-    elif will_enqueue:
-        comment.enqueued_at, comment.enqueue_attempts = now, 1
+    else:
+        # While pending (decided_by NULL), ``decision_reasons`` carries the door's context rules to
+        # the worker, which scores the comment and applies them (``services.scoring``).
+        if door.context_rules:
+            comment.decision_reasons = door.context_rules
+        if will_enqueue:
+            comment.enqueued_at, comment.enqueue_attempts = now, 1
     repo.insert_comment(session, comment)
     return comment
 

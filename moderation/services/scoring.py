@@ -8,15 +8,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from moderation.scoring.policy import Policy, apply_policy
+from moderation.scoring.policy import CONTEXT_RULES, Policy, apply_policy
 from moderation.scoring.types import ModelThresholds, ScoredText, analysis_dict, decision_scores
-from moderation.services.antiabuse import AbuseSettings
+from moderation.services.antiabuse import AbuseSettings, near_texts
 from moderation.storage import repositories as repo
 from moderation.storage.db import Database
 from moderation.storage.models import utcnow
 
 log = logging.getLogger(__name__)
 STATUS_BY_DECISION = {"publish": "published", "review": "review", "reject": "rejected"}
+#: Context rules that make a comment a copy of others (its cluster's).
+COPY_RULES = ("duplicate", "flood")
 
 
 class AnalyzerLike(Protocol):
@@ -67,11 +69,14 @@ def _decision_row(
     author_status: str,
     analyzer: AnalyzerLike,
     at: datetime,
+    context_rules: Sequence[str] = (),
 ) -> dict[str, Any]:
     if scored is None:
-        status, reasons, analysis, scores = "review", ["scoring_error"], None, {}
+        status, reasons, analysis, scores = "review", ["scoring_error", *context_rules], None, {}
     else:
-        decision, reasons = apply_policy(scored, policy, analyzer.thresholds, author_status=author_status)
+        decision, reasons = apply_policy(
+            scored, policy, analyzer.thresholds, author_status=author_status, context_rules=context_rules
+        )
         analysis = analysis_dict(
             scored,
             comment_id=comment_id,
@@ -93,6 +98,58 @@ def _decision_row(
         "b_spam": scores.get("spam"),
         "b_max": max(scores.values()) if scores else None,
     }
+
+
+def context_rules(row: repo.PendingComment) -> list[str]:
+    """The door's hits on this comment (bans, repeats, floods), applied by the policy as rules."""
+    return [str(r) for r in row.door_rules or [] if r in CONTEXT_RULES]
+
+
+def _inherit_rejections(
+    rows: Sequence[repo.PendingComment],
+    decisions: dict[str, dict[str, Any]],
+    rejected: Sequence[repo.RejectedMember],
+) -> None:
+    """A copy of a rejected comment is rejected too, with ``duplicate``/``flood`` and the original's reasons.
+
+    The originals are the rejected members of the copy's cluster whose text is near the copy's
+    (already stored, or rejected in this same batch); a copy of a published or held one keeps its
+    own decision (held, by the rule).
+    """
+    copies = [r for r in rows if r.cluster_id and any(rule in COPY_RULES for rule in context_rules(r))]
+    if not copies:
+        return
+    originals: dict[str, list[tuple[str, str, list[Any]]]] = {}
+    for member in rejected:
+        originals.setdefault(member.cluster_id or member.id, []).append(
+            (member.id, member.content, list(member.reasons or []))
+        )
+    changed = True
+    while changed:  # a copy rejected here may be the original of another copy in the batch
+        changed = False
+        batch = {
+            r.id: (r.cluster_id, r.content, decisions[r.id]["b_reasons"])
+            for r in rows
+            if r.cluster_id and decisions[r.id]["b_status"] == "rejected"
+        }
+        for row in copies:
+            decision = decisions[row.id]
+            if decision["b_status"] == "rejected":
+                continue
+            candidates = originals.get(row.cluster_id or "", []) + [
+                (i, text, reasons)
+                for i, (cluster, text, reasons) in batch.items()
+                if cluster == row.cluster_id
+            ]
+            source = next((c for c in candidates if c[0] != row.id and near_texts(c[1], row.content)), None)
+            if source is None:
+                continue
+            copy_rules = [rule for rule in context_rules(row) if rule in COPY_RULES]
+            reasons = list(dict.fromkeys([*copy_rules, *decision["b_reasons"], *map(str, source[2])]))
+            decision["b_status"], decision["b_reasons"] = "rejected", reasons
+            if decision["b_analysis"] is not None:
+                decision["b_analysis"] = {**decision["b_analysis"], "decision": "reject", "reasons": reasons}
+            changed = True
 
 
 def _standing(
@@ -129,6 +186,8 @@ def score_comments(
         records = repo.author_records(
             session, [row.author_id for row in rows if row.author_status == "normal"]
         )
+        clusters = [r.cluster_id for r in rows if r.cluster_id and set(context_rules(r)) & set(COPY_RULES)]
+        rejected = repo.rejected_cluster_members(session, clusters)
     report.skipped = len(comment_ids) - len(rows)
     if not rows:
         return report
@@ -153,15 +212,19 @@ def score_comments(
     groups: dict[str | None, list[repo.PendingComment]] = {}
     for row in rows:
         groups.setdefault(versions.get(row.site_id, (None, None))[0], []).append(row)
+    scored_groups: list[tuple[list[repo.PendingComment], list[dict[str, Any]], list[str]]] = []
     for version, group in groups.items():
         live = _analyzer_for(models, version, analyzer)
         results = _score_with_fallback(live, [r.content for r in group], [r.id for r in group], report)
         standings = [_standing(r, records, trust_after) for r in group]
         group_decisions = [
-            _decision_row(r.id, result, policies[r.site_id], standing, live, now)
+            _decision_row(r.id, result, policies[r.site_id], standing, live, now, context_rules(r))
             for r, result, standing in zip(group, results, standings, strict=True)
         ]
         decisions += group_decisions
+        scored_groups.append((group, group_decisions, standings))
+    _inherit_rejections(rows, {d["b_id"]: d for d in decisions}, rejected)
+    for group, group_decisions, standings in scored_groups:
         shadows += _shadow_rows(models, versions, group, group_decisions, standings, policies, now)
     for decision in decisions:
         report.by_status[decision["b_status"]] = report.by_status.get(decision["b_status"], 0) + 1
@@ -211,7 +274,11 @@ def _shadow_rows(
         for i, scored in zip(indices, results, strict=True):
             row = group[i]
             decision, reasons = apply_policy(
-                scored, policies[row.site_id], shadow.thresholds, author_status=standings[i]
+                scored,
+                policies[row.site_id],
+                shadow.thresholds,
+                author_status=standings[i],
+                context_rules=context_rules(row),
             )
             live = decisions[i]["b_analysis"]
             out.append(

@@ -57,7 +57,15 @@ _AUTHOR_RECORDS = (
     .group_by(Comment.author_id, Comment.status)
 )
 _PENDING_FOR_SCORING = (
-    select(Comment.id, Comment.site_id, Comment.content, Comment.author_id, Author.status)
+    select(
+        Comment.id,
+        Comment.site_id,
+        Comment.content,
+        Comment.author_id,
+        Author.status,
+        Comment.decision_reasons,
+        Comment.cluster_id,
+    )
     .join(Author, Author.id == Comment.author_id)
     .where(Comment.id.in_(bindparam("ids", expanding=True)), Comment.status == "pending")
 )
@@ -243,6 +251,29 @@ class PendingComment(NamedTuple):
     content: str
     author_id: int
     author_status: str
+    #: The door's context rules (``duplicate``, ``flood``, ``banned_author``), kept while pending.
+    door_rules: list[Any] | None = None
+    cluster_id: str | None = None
+
+
+class RejectedMember(NamedTuple):
+    id: str
+    cluster_id: str | None
+    content: str
+    reasons: list[Any] | None
+
+
+def rejected_cluster_members(session: Session, cluster_ids: Sequence[str]) -> list[RejectedMember]:
+    """The rejected comments of these clusters of repeats or floods, for their copies to follow."""
+    ids = sorted(set(cluster_ids))
+    if not ids:
+        return []
+    rows = session.execute(
+        select(Comment.id, Comment.cluster_id, Comment.content, Comment.decision_reasons).where(
+            or_(Comment.cluster_id.in_(ids), Comment.id.in_(ids)), Comment.status == "rejected"
+        )
+    )
+    return [RejectedMember(*row) for row in rows]
 
 
 def unmark_enqueued(session: Session, comment_ids: Sequence[str]) -> None:

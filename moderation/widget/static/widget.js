@@ -7,6 +7,8 @@
  * <script src="https://SERVICE/widget/v1/widget.js" data-key="mwk_..." data-article-id="..."
  *         data-target="binh-luan" async></script>
  * Optional: data-article-title, data-article-url, data-api (the service's origin, default: the script's).
+ * The page's localStorage keeps the reader's name and email and the ids of their own comments
+ * (with what they wrote, shown again through textContent after a reload while they wait).
  */
 (() => {
   "use strict";
@@ -14,6 +16,10 @@
   const PER_PAGE = 20;
   // Seconds between status checks of the reader's own comment; it stops after about five minutes.
   const FOLLOW = [1, 2, 3, 5, 8, 13, 20, 30, 30, 30, 30, 30, 30, 30, 30];
+  // A fast typist's post waits out the site's minimum by itself up to this long; longer, they are told.
+  const AUTO_WAIT_MS = 2000;
+  const MAX_MINE = 20;
+  const ZONE = "Asia/Ho_Chi_Minh";
   const fmt = (n) => Number(n).toLocaleString("vi-VN");
   const T = {
     title: "Bình luận",
@@ -72,6 +78,25 @@
   const chars = (s) => Array.from(s.normalize("NFC")).length;
   const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
+  /** localStorage under this site's key; storage may be off or full: then nothing is remembered. */
+  const store = (name, value) => {
+    const k = "mw:" + key + ":" + name;
+    try {
+      if (value === undefined) return JSON.parse(localStorage.getItem(k));
+      localStorage.setItem(k, JSON.stringify(value));
+    } catch (error) {
+      return null;
+    }
+  };
+  const str = (v, n) => (typeof v === "string" ? v.slice(0, n) : "");
+  const mineKey = "mine:" + articleId;
+  /** The reader's own comments under this article: {id, parent_id, name, content, created_at}. */
+  const mine = () => {
+    const kept = store(mineKey);
+    return Array.isArray(kept) ? kept.filter((c) => c && /^[\w-]{1,64}$/.test(c.id) && typeof c.content === "string") : [];
+  };
+  const forget = (commentId) => store(mineKey, mine().filter((c) => c.id !== commentId));
+
   /** createElement with attributes; children are nodes or strings (appended as Text nodes). */
   const el = (tag, attrs, ...kids) => {
     const node = document.createElement(tag);
@@ -95,10 +120,15 @@
       init.body = JSON.stringify(body);
     }
     let response;
+    const abort = window.AbortController ? new AbortController() : null;
+    const timer = abort && setTimeout(() => abort.abort(), 20000);
+    if (abort) init.signal = abort.signal;
     try {
       response = await fetch(url, init);
     } catch (error) {
-      return { status: 0, data: null, retry: 0 }; // offline, or refused by CORS (unregistered origin)
+      return { status: 0, data: null, retry: 0 }; // offline, timed out, or refused by CORS
+    } finally {
+      clearTimeout(timer);
     }
     let data = null;
     try {
@@ -109,11 +139,24 @@
     return { status: response.status, data, retry: parseInt(response.headers.get("Retry-After"), 10) || 0 };
   };
 
+  /** Times in the site's time zone (its config says which), dd/mm/yyyy HH:mm, whatever the browser's. */
+  let clock = null;
+  const setZone = (zone) => {
+    try {
+      const o = { timeZone: zone, day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+      clock = new Intl.DateTimeFormat("en-GB", o);
+      return true;
+    } catch (error) {
+      return false; // an unknown zone: keep the one we have
+    }
+  };
+  setZone(ZONE);
   const when = (iso) => {
     const d = new Date(iso);
     if (isNaN(d)) return "";
-    const p = (n) => String(n).padStart(2, "0");
-    return p(d.getHours()) + ":" + p(d.getMinutes()) + " " + p(d.getDate()) + "/" + p(d.getMonth() + 1) + "/" + d.getFullYear();
+    const p = {};
+    for (const part of clock.formatToParts(d)) p[part.type] = part.value;
+    return p.day + "/" + p.month + "/" + p.year + " " + p.hour + ":" + p.minute;
   };
 
   if (!document.querySelector("link[data-mw-css]")) {
@@ -149,7 +192,8 @@
     setTimeout(() => (live.textContent = text), 50);
   };
   const shown = new Set();
-  const reader = { name: "", email: "" };
+  const saved = store("reader") || {};
+  const reader = { name: str(saved.name, 200), email: str(saved.email, 254) };
   let settings = null;
   let tokenAt = 0;
   let page = 0;
@@ -206,14 +250,12 @@
       const r = await api("POST", "/comments/" + encodeURIComponent(comment.id) + "/reports", null, { reason: picked ? picked.value : null });
       send.disabled = false;
       if (r.status === 202) {
+        // Said once: the button gives way to the confirmation, which takes the focus (and is read).
         closePanel(item, false);
-        button.textContent = T.reported;
-        button.disabled = true;
-        button.removeAttribute("aria-expanded");
         const done = el("p", { class: "mw-done", tabindex: "-1", text: T.reported });
         item.querySelector(":scope > .mw-body > .mw-panel").append(done);
+        button.remove();
         done.focus();
-        say(T.reported);
         return;
       }
       error.textContent = r.status === 429 ? T.tooFast(r.retry || 60) : r.status === 404 ? T.gone : T.sendFail;
@@ -261,6 +303,12 @@
   };
 
   /** Follow the reader's own comment until it is published or held, backing off, then stop. */
+  const markHeld = (item) => {
+    item.classList.remove("mw-pending");
+    item.classList.add("mw-held");
+    item.querySelector(".mw-badge").textContent = T.held;
+  };
+
   const follow = (comment, item) => {
     let step = 0;
     const badge = item.querySelector(".mw-badge");
@@ -271,11 +319,10 @@
         item.classList.remove("mw-pending");
         badge.remove();
         addActions(comment, item);
+        forget(comment.id);
         say(T.published);
       } else if (status === "review" || status === "rejected") {
-        item.classList.remove("mw-pending");
-        item.classList.add("mw-held");
-        badge.textContent = T.held;
+        markHeld(item);
         say(T.held);
       } else if (++step < FOLLOW.length) setTimeout(tick, FOLLOW[step] * 1000);
     };
@@ -355,11 +402,12 @@
       if (!values.content.trim()) problems.content = T.needContent;
       else if (length > maxContent) problems.content = T.tooLong(maxContent);
       if (!show(problems)) return;
+      // Never sooner than the site's minimum after the form opened: such posts are taken for bots.
+      const wait = settings.min_seconds * 1000 + 300 - (performance.now() - tokenAt);
+      if (wait > AUTO_WAIT_MS) return fail(T.tooFast(Math.ceil(wait / 1000)));
       busy = true;
       send.disabled = true;
       send.textContent = T.sending;
-      // Never sooner than the site's minimum after the form opened: such posts are taken for bots.
-      const wait = settings.min_seconds * 1000 + 300 - (performance.now() - tokenAt);
       if (wait > 0) await sleep(wait);
       const body = {
         article_id: articleId,
@@ -378,20 +426,18 @@
       if (r.status === 202 && r.data && r.data.id) {
         reader.name = values.name;
         reader.email = values.email;
+        store("reader", reader);
         content.control.value = "";
         count();
-        const mine = { id: r.data.id, author: { name: values.name }, content: values.content, created_at: new Date().toISOString(), replies: [] };
-        const item = renderComment(mine, true);
-        if (parent) {
-          done();
-          parentItem.querySelector(":scope > .mw-replies").append(item);
-        } else {
-          list.append(item);
-          empty.hidden = true;
-        }
+        const own = { id: r.data.id, author: { name: values.name }, content: values.content, created_at: new Date().toISOString(), replies: [] };
+        const entry = { id: own.id, parent_id: parent ? parent.id : null, name: values.name, content: values.content, created_at: own.created_at };
+        store(mineKey, [...mine(), entry].slice(-MAX_MINE));
+        const item = renderComment(own, true);
+        place(item, parent && parentItem);
+        if (parent) done();
         item.querySelector(".mw-body").focus();
         say(T.pending);
-        follow(mine, item);
+        follow(own, item);
         return;
       }
       if (r.status === 422 && r.data && r.data.error) {
@@ -458,6 +504,35 @@
     return added;
   };
 
+  /** A comment of the reader's own goes under its parent's replies, else at the end of the list. */
+  const place = (item, parentItem) => {
+    if (parentItem) parentItem.querySelector(":scope > .mw-replies").append(item);
+    else {
+      list.append(item);
+      empty.hidden = true;
+    }
+  };
+
+  /** After a reload: the reader's own comments still waiting are shown again, marked; the rest forgotten. */
+  const restoreMine = async () => {
+    const kept = mine().filter((c) => !shown.has(c.id));
+    const checks = await Promise.all(kept.map((c) => api("GET", "/comments/" + encodeURIComponent(c.id) + "/status")));
+    kept.forEach((c, i) => {
+      const status = checks[i].status === 200 && checks[i].data ? checks[i].data.status : null;
+      if (status !== "pending" && status !== "review") {
+        // Published (in the thread, or on a later page), rejected or gone; offline, refused: ask next time.
+        if (checks[i].status === 200 || checks[i].status === 404) forget(c.id);
+        return;
+      }
+      const own = { id: c.id, author: { name: str(c.name, 200) }, content: c.content, created_at: str(c.created_at, 40), replies: [] };
+      const item = renderComment(own, true);
+      const parentItem = typeof c.parent_id === "string" ? list.querySelector('.mw-comment[data-id="' + CSS.escape(c.parent_id) + '"]') : null;
+      place(item, parentItem);
+      if (status === "review") markHeld(item);
+      else follow(own, item);
+    });
+  };
+
   more.addEventListener("click", async () => {
     const added = await loadPage();
     if (added && added.length) added[0].querySelector(".mw-body").focus();
@@ -466,7 +541,7 @@
   const start = async () => {
     const form = commentForm(null, null, null);
     root.append(form);
-    const [config] = await Promise.all([api("GET", "/widget/config"), loadPage()]);
+    const [config] = await Promise.all([api("GET", "/widget/config"), loadPage().then(restoreMine)]);
     if (config.status !== 200 || !config.data) {
       note.textContent = config.status === 429 ? T.tooFast(config.retry || 60) : config.status === 403 ? T.forbidden : T.loadFail;
       note.hidden = false;
@@ -474,6 +549,9 @@
     }
     settings = config.data;
     tokenAt = performance.now();
+    if (settings.timezone && settings.timezone !== ZONE && setZone(settings.timezone)) {
+      for (const time of root.querySelectorAll("time[datetime]")) time.textContent = when(time.getAttribute("datetime"));
+    }
     form.replaceWith(commentForm(null, null, null));
   };
   if (key && articleId) start();
