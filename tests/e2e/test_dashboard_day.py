@@ -1,0 +1,81 @@
+"""The moderator's day in headless Chromium (issue 16): a clean console on every htmx action, dates,
+the policy's effective thresholds, the audit log, a phone's layout, the author panel, replies and notes.
+
+The ``page`` fixture fails a test on any console error, uncaught error or CSP violation.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from moderation.storage.models import Comment, Report, utcnow
+from tests.e2e.helpers import sign_in
+from tests.e2e.seed import add_comment
+
+PHONE = {"width": 390, "height": 844}
+
+
+def held(db, site, texts: list[str], **extra) -> list[str]:
+    now = utcnow()
+    return [
+        add_comment(db, site, text, created=now - timedelta(minutes=len(texts) - i), **extra)
+        for i, text in enumerate(texts)
+    ]
+
+
+def test_the_fixture_catches_an_inline_style_whatever_the_browser_calls_it(page, events, linh):
+    """The guard itself: a blocked inline style is recorded (the next tests rely on it)."""
+    sign_in(page, "linh")
+    page.evaluate("document.body.insertAdjacentHTML('beforeend', '<p style=\"color:red\">x</p>')")
+    expect(page.locator("p[style]")).to_have_count(1)
+    page.wait_for_function("true")
+    assert any("style-src" in text for text in events.csp), events.csp
+    events.csp.clear()
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
+def test_every_htmx_action_leaves_the_console_clean(page, db, site, linh, viewport):
+    if viewport:
+        page.set_viewport_size(viewport)
+    ids = held(db, site, ["một ngu", "hai ngu", "ba ngu", "bốn ngu"], highlight=["ngu"], author="Hà")
+    cluster = held(db, site, ["mua ngay", "mua ngay!", "mua ngay!!"], author="Shop")
+    with db.session() as session:
+        for comment_id in cluster:
+            session.get(Comment, comment_id).cluster_id = cluster[0]
+    reported = add_comment(db, site, "bài hay", status="published", author="Minh")
+    with db.session() as session:
+        session.add(Report(comment_id=reported, site_id=site.id, reason="xúc phạm"))
+    sign_in(page, "linh")
+    region = page.locator("#queue-region")
+
+    def done(text: str) -> None:
+        expect(region.locator(".message.success")).to_contain_text(text)
+
+    page.keyboard.press("a")
+    done("Đã duyệt")
+    page.keyboard.press("u")
+    done("Đã hoàn tác")
+    card = page.locator(f"#c-{ids[0]}")
+    card.locator("summary[data-action='reject']").click()
+    card.locator("label.reason").first.click()
+    card.get_by_role("button", name="Từ chối", exact=True).click()
+    done("Đã từ chối")
+    region.get_by_role("button", name="Hoàn tác").first.click()
+    done("Đã hoàn tác")
+    page.locator(f"#sel-{ids[1]}").check()
+    page.get_by_role("button", name="Duyệt các mục đã chọn").click()
+    done("Đã duyệt")
+    card = page.locator(f"#c-{cluster[0]}")
+    card.locator("summary[data-action='reject-cluster']").click()
+    card.get_by_role("button", name="Từ chối 3 bình luận").click()
+    done("3")
+    card = page.locator(f"#c-{ids[2]}")
+    card.get_by_text("Tác giả…").click()
+    card.get_by_role("button", name="Đánh dấu tin cậy").click()
+    done("Hà")
+    page.get_by_role("link", name="Bị báo cáo").click()
+    page.locator(f"#c-{reported}").get_by_role("button", name="Giữ bình luận, đóng báo cáo").click()
+    expect(page.locator(f"#c-{reported}")).to_have_count(0)
