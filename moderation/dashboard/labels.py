@@ -86,6 +86,7 @@ AUDIT_ACTIONS = {
     "rollback_model": _l("Rolled back a model"),
     "shadow_model": _l("Changed the shadow model"),
     "learning_settings_changed": _l("Changed the learning settings"),
+    "timezone_changed": _l("Changed the time zone"),
 }
 OUTCOMES = {
     "published": _l("Published"),
@@ -96,6 +97,7 @@ OUTCOMES = {
 #: Service field messages (English, from ``moderation.errors.ValidationError.fields``) shown translated.
 FIELD_MESSAGES = {
     "1 to 80 characters": _l("1 to 80 characters"),
+    "unknown time zone": _l("an IANA time zone, e.g. Asia/Ho_Chi_Minh"),
     "at least 10 characters": _l("at least 10 characters"),
     "must be a number between 0 and 1, or null": _l("a number from 0 to 100, or empty"),
     "must not be below the review threshold": _l("must not be below the review threshold"),
