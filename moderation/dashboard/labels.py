@@ -88,6 +88,18 @@ AUDIT_ACTIONS = {
     "learning_settings_changed": _l("Changed the learning settings"),
     "timezone_changed": _l("Changed the time zone"),
 }
+#: The queue's filters, by query key, for "filter ignored" messages.
+FILTER_FIELDS = {
+    "tab": _l("Queue"),
+    "order": _l("Order"),
+    "site": _l("Site"),
+    "attribute": _l("Attribute"),
+    "reason": _l("Reason"),
+    "min_score": _l("Score from"),
+    "max_score": _l("Score to"),
+    "since": _l("Posted from"),
+    "until": _l("Posted to"),
+}
 OUTCOMES = {
     "published": _l("Published"),
     "review": _l("Held"),

@@ -11,18 +11,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from moderation import timezones
 from moderation.dashboard import labels
 from moderation.services import dashboard_support as support
 from moderation.services.review import QueuePage
 from moderation.storage.models import Comment
 from moderation.storage.queue_queries import AuthorHistory
 
-NEWSROOM_TZ_NAME = "Asia/Ho_Chi_Minh"
-NEWSROOM_TZ = ZoneInfo(NEWSROOM_TZ_NAME)
+NEWSROOM_TZ_NAME = timezones.DEFAULT_TIMEZONE
+NEWSROOM_TZ = timezones.zone(NEWSROOM_TZ_NAME)
 #: Replies nest under their parent up to this depth; deeper ones stay at it.
 MAX_DEPTH = 3
 BAR_ATTRIBUTES = ("toxicity", "hate_speech", "spam")
@@ -252,11 +252,11 @@ def cards_for(page: QueuePage, extras: support.CardExtras | None = None) -> list
     return cards
 
 
-def local_time(value: datetime | None, fmt: str = "%H:%M %d/%m/%Y") -> str:
-    """Times are shown in the newsroom's zone (Asia/Ho_Chi_Minh), whatever the server's."""
+def local_time(value: datetime | None, zone: str | None = None, fmt: str = "%H:%M %d/%m/%Y") -> str:
+    """Times are shown in the site's zone (default Asia/Ho_Chi_Minh), whatever the server's, dd/mm/yyyy."""
     if value is None:
         return ""
-    return value.astimezone(NEWSROOM_TZ).strftime(fmt)
+    return value.astimezone(timezones.zone(zone)).strftime(fmt)
 
 
 def _locale_context() -> dict[str, Any]:

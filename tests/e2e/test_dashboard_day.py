@@ -79,3 +79,36 @@ def test_every_htmx_action_leaves_the_console_clean(page, db, site, linh, viewpo
     page.get_by_role("link", name="Bị báo cáo").click()
     page.locator(f"#c-{reported}").get_by_role("button", name="Giữ bình luận, đóng báo cáo").click()
     expect(page.locator(f"#c-{reported}")).to_have_count(0)
+
+
+def test_the_date_filter_is_typed_day_first_in_the_sites_zone(page, db, site, linh):
+    """A text field taking dd/mm/yyyy (never the browser's mm/dd/yyyy), in the site's zone."""
+    from datetime import UTC, datetime
+
+    # 23:30 UTC on 24/11 is 06:30 on 25/11 in Vietnam: the comment belongs to the 25th there.
+    late = add_comment(db, site, "đêm khuya", created=datetime(2026, 11, 24, 23, 30, tzinfo=UTC))
+    early = add_comment(db, site, "hôm trước", created=datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
+    sign_in(page, "linh")
+    since = page.get_by_label("từ").nth(1)
+    assert since.get_attribute("type") == "text"
+    assert since.get_attribute("placeholder") == "dd/mm/yyyy"
+    since.fill("25/11/2026")
+    page.get_by_label("đến").nth(1).fill("25/11/2026")
+    page.get_by_role("button", name="Áp dụng").click()
+    expect(page.locator(f"#c-{late}")).to_have_count(1)
+    expect(page.locator(f"#c-{early}")).to_have_count(0)
+    expect(page.locator(f"#c-{late} time")).to_have_text("06:30 25/11/2026")
+    expect(page.get_by_label("từ").nth(1)).to_have_value("25/11/2026")
+
+    page.goto("/dashboard/queue?since=11/25/2026")  # month first: refused, said, and ignored
+    expect(page.locator("#queue-region .message.error")).to_contain_text(
+        "Đăng từ ngày): một ngày dạng dd/mm/yyyy, ví dụ 25/11/2026"
+    )
+    expect(page.locator("#queue-region .card")).to_have_count(2)
+
+    with db.session() as session:
+        from moderation.storage.models import Site
+
+        session.get(Site, site.id).timezone = "Europe/Paris"
+    page.goto("/dashboard/queue")
+    expect(page.locator(f"#c-{late} time")).to_have_text("00:30 25/11/2026")
