@@ -19,8 +19,8 @@ from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from moderation.dashboard import labels
 from moderation import timezones
+from moderation.dashboard import labels
 from moderation.errors import ValidationError
 from moderation.scoring.policy import RULES, Policy
 from moderation.scoring.types import DECISION_ATTRIBUTES

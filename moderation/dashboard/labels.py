@@ -87,6 +87,8 @@ AUDIT_ACTIONS = {
     "shadow_model": _l("Changed the shadow model"),
     "learning_settings_changed": _l("Changed the learning settings"),
     "timezone_changed": _l("Changed the time zone"),
+    "note": _l("Added an internal note"),
+    "newsroom_reply": _l("Replied as the newspaper"),
 }
 #: The queue's filters, by query key, for "filter ignored" messages.
 FILTER_FIELDS = {

@@ -93,6 +93,11 @@ def percent(fraction: float | None) -> str:
     return "–" if fraction is None else f"{round(fraction * 100):d}%"
 
 
+def percent_exact(fraction: float | None) -> str:
+    """A threshold as typed in the policy form (26.5%, not rounded to 27%)."""
+    return "–" if fraction is None else f"{round(fraction * 100, 2):g}%"
+
+
 @dataclass(frozen=True)
 class Bar:
     attribute: str
@@ -270,6 +275,7 @@ def _locale_context() -> dict[str, Any]:
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["vntime"] = local_time
     app.jinja_env.filters["percent"] = percent
+    app.jinja_env.filters["percent_exact"] = percent_exact
     app.jinja_env.filters["width_class"] = width_class
     app.jinja_env.globals["labels"] = labels
     app.context_processor(_locale_context)

@@ -19,7 +19,7 @@ from moderation.dashboard.forms import PER_PAGE_CHOICES, filter_zone, parse_queu
 from moderation.dashboard.web import Message, identity, is_htmx
 from moderation.errors import Conflict, ValidationError
 from moderation.extensions import resources
-from moderation.services import admin, review
+from moderation.services import admin, newsroom, review
 from moderation.services import dashboard_support as support
 from moderation.storage.models import Author, Site
 
@@ -74,6 +74,7 @@ def _render_queue(messages: list[Message], *, fragment: bool, status: int = 200)
             "f": parsed.filter,
             "page": page,
             "cards": presenters.cards_for(page, support.card_extras(session, page.items)),
+            "notes": newsroom.notes_for(session, [c.id for c in page.items]),
             "sites": sites,
             "zones": zones,
             "filter_zone": filter_zone(zones, parsed.filter.site_id),
@@ -259,5 +260,9 @@ def author_status(author_id: int) -> BaseResponse | tuple[str, int]:
         text = _("%(name)s is now trusted.", name=name)
     else:
         text = _("%(name)s is back to normal.", name=name)
+    target = request.form.get("next") or ""
+    if not is_htmx() and target.startswith("/dashboard/") and "//" not in target and "\\" not in target:
+        flash(text, "success")  # from the author's page: back to it
+        return redirect(target, code=303)
     # review.undo_last covers bans and trust, not a return to normal: offer Undo only where it applies.
     return _respond([Message("success", text, undo=status != "normal")])

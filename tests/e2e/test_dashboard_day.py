@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
+from moderation.settings import DEFAULT_MODEL_DIR
 from moderation.storage.models import Comment, Report, utcnow
 from tests.e2e.helpers import sign_in
 from tests.e2e.seed import add_comment
@@ -112,3 +113,97 @@ def test_the_date_filter_is_typed_day_first_in_the_sites_zone(page, db, site, li
         session.get(Site, site.id).timezone = "Europe/Paris"
     page.goto("/dashboard/queue")
     expect(page.locator(f"#c-{late} time")).to_have_text("00:30 25/11/2026")
+
+
+def test_author_panel_note_and_a_reply_as_the_newspaper(page, app, db, site, linh):
+    ids = held(db, site, ["Tao sẽ quay lại", "lại là tao"], author="Troll")
+    old = add_comment(db, site, "bình luận cũ đã đăng", status="published", author="Troll")
+    sign_in(page, "linh")
+    card = page.locator(f"#c-{ids[0]}")
+    card.get_by_text("Ghi chú…").click()
+    card.get_by_label("Ghi chú nội bộ").fill("Đã nhắc nhở qua email ngày 25/11")
+    card.get_by_role("button", name="Thêm ghi chú").click()
+    expect(page.locator("#queue-region .message.success")).to_contain_text("Đã thêm ghi chú")
+    expect(page.locator(f"#c-{ids[0]} .note")).to_contain_text("linh")
+    expect(page.locator(f"#c-{ids[0]} .note")).to_contain_text("Đã nhắc nhở qua email ngày 25/11")
+
+    card = page.locator(f"#c-{ids[1]}")
+    card.get_by_text("Trả lời với tư cách tòa soạn…").click()
+    card.get_by_label("Trả lời, đăng ngay").fill("Tòa soạn đề nghị bạn giữ lời lẽ văn minh.")
+    card.get_by_role("button", name="Đăng câu trả lời").click()
+    expect(page.locator("#queue-region .message.success")).to_contain_text("Đã đăng câu trả lời")
+    with db.session() as session:
+        reply = session.query(Comment).filter(Comment.parent_id == ids[1]).one()
+        assert (reply.status, reply.decided_by) == ("published", "moderator")
+        assert reply.author.name == "Ban biên tập demo"
+    page.locator(f"#c-{ids[1]}").get_by_role("button", name="Duyệt").click()  # the parent, published
+    expect(page.locator(f"#c-{ids[1]}")).to_have_count(0)
+
+    # Readers see the reply under its published parent, never the note.
+    thread = app.test_client().get("/api/v1/articles/a-1/comments?site=demo").get_data(as_text=True)
+    assert "Tòa soạn đề nghị" in thread and "Ban biên tập demo" in thread
+    assert "nhắc nhở" not in thread
+
+    # The author's full history, each comment linked, ban from there.
+    page.locator(f"#c-{ids[0]} a.history").click()
+    expect(page.locator("h1")).to_contain_text("Troll")
+    rows = page.locator("table.author-history tbody tr")
+    expect(rows).to_have_count(3)  # held, published by the moderator, published before
+    page.get_by_role("link", name="bình luận cũ đã đăng").click()
+    expect(page.locator(f"#c-{old} .content")).to_have_text("bình luận cũ đã đăng")
+    page.go_back()
+    page.get_by_role("button", name="Cấm tác giả này").click()
+    expect(page.locator(".message.success")).to_contain_text("Đã cấm Troll")
+    expect(page.locator("h1 .badge-banned")).to_be_visible()
+    with db.session() as session:
+        assert [session.get(Comment, i).status for i in ids] == ["rejected", "published"]
+
+    # Both are in the audit log (an admin's page).
+    with db.session() as session:
+        from moderation.storage.models import AuditEntry
+
+        actions = {e.action for e in session.query(AuditEntry).all()}
+    assert {"note", "newsroom_reply", "ban_author"} <= actions
+
+
+@pytest.mark.skipif(
+    not (DEFAULT_MODEL_DIR / "CURRENT").exists(), reason="the shipped model is not under moderation/models"
+)
+def test_the_policy_shows_the_thresholds_in_effect_and_the_audit_says_what_changed(page, db, site, chief):
+    sign_in(page, "chief")
+    page.goto(f"/dashboard/admin/sites/{site.id}/policy")
+    toxicity = page.locator("td.effective[data-attribute='toxicity']")
+    expect(toxicity).to_contain_text("giữ lại từ 26.5% (ngưỡng của mô hình 2026.11.2)")
+    expect(toxicity).to_contain_text("không bao giờ tự động từ chối")
+    assert (
+        page.get_by_label("Độc hại – Giữ lại chờ duyệt từ").get_attribute("placeholder") == "mô hình: 26.5%"
+    )
+    page.get_by_label("Độc hại – Giữ lại chờ duyệt từ").fill("40")
+    page.get_by_label("Spam – Từ chối từ").fill("95")
+    page.locator("#banned_words").fill("lừa đảo")
+    page.get_by_role("button", name="Lưu chính sách").click()
+    expect(page.locator("td.effective[data-attribute='toxicity']")).to_contain_text("giữ lại từ 40%")
+
+    page.goto("/dashboard/admin/audit")
+    row = page.locator("table.audit tr", has_text="Thay đổi chính sách")
+    expect(row).to_contain_text("demo")
+    expect(row).to_contain_text("Độc hại – giữ lại từ: trống → 40%")
+    expect(row).to_contain_text("Spam – từ chối từ: 98% → 95%")
+    expect(row).to_contain_text("Từ bị cấm: +lừa đảo")
+    expect(page.locator("table.audit tr", has_text="Tạo trang")).to_contain_text("(demo)")
+
+
+def test_undo_entries_in_the_audit_log_link_to_the_comments(page, db, site, chief):
+    ids = held(db, site, ["quảng cáo 1", "quảng cáo 2"])
+    sign_in(page, "chief")
+    page.locator(f"#sel-{ids[0]}").check()
+    page.locator(f"#sel-{ids[1]}").check()
+    page.get_by_role("button", name="Duyệt các mục đã chọn").click()
+    expect(page.locator("#queue-region .message.success")).to_contain_text("Đã duyệt")
+    page.keyboard.press("u")
+    expect(page.locator("#queue-region .message.success")).to_contain_text("Đã hoàn tác")
+    page.goto("/dashboard/admin/audit?action=undo")
+    links = page.locator("table.audit a.restored")
+    expect(links).to_have_count(2)
+    page.get_by_role("link", name="quảng cáo 2").click()
+    expect(page.locator(f"#c-{ids[1]} .content")).to_have_text("quảng cáo 2")
