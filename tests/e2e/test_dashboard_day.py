@@ -6,7 +6,9 @@ The ``page`` fixture fails a test on any console error, uncaught error or CSP vi
 
 from __future__ import annotations
 
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -17,6 +19,7 @@ from tests.e2e.helpers import sign_in
 from tests.e2e.seed import add_comment
 
 PHONE = {"width": 390, "height": 844}
+SHOTS = Path(tempfile.gettempdir())
 
 
 def held(db, site, texts: list[str], **extra) -> list[str]:
@@ -207,3 +210,66 @@ def test_undo_entries_in_the_audit_log_link_to_the_comments(page, db, site, chie
     expect(links).to_have_count(2)
     page.get_by_role("link", name="quảng cáo 2").click()
     expect(page.locator(f"#c-{ids[1]} .content")).to_have_text("quảng cáo 2")
+
+
+def no_horizontal_overflow(page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    wide = page.evaluate(
+        "Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > "
+        "innerWidth + 1 && getComputedStyle(e).position !== 'absolute').slice(0, 5)"
+        ".map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"
+    )
+    assert width <= PHONE["width"], f"{page.url}: {width}px wide on a {PHONE['width']}px phone: {wide}"
+
+
+def test_on_a_phone_the_queue_comes_first_and_nothing_overflows(page, db, site, chief):
+    page.set_viewport_size(PHONE)
+    ids = held(db, site, ["một bình luận khá dài " * 8, "hai"], highlight=["dài"])
+    sign_in(page, "chief")
+    header = page.locator("header.topbar").bounding_box()
+    assert header["height"] <= 100, f"the header takes {header['height']}px (two lines at most)"
+    toggle = page.get_by_role("button", name="Bộ lọc")
+    expect(toggle).to_be_visible()
+    expect(page.get_by_label("Tìm trong nội dung")).to_be_hidden()
+    first_card = page.locator(f"#c-{ids[0]}").bounding_box()
+    assert first_card["y"] < PHONE["height"], "the first card is on the first screen"
+    no_horizontal_overflow(page)
+    page.screenshot(path=str(SHOTS / "phone-queue.png"))
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(page.get_by_label("Tìm trong nội dung")).to_be_visible()
+    toggle.click()
+    expect(page.get_by_label("Tìm trong nội dung")).to_be_hidden()
+
+    page.keyboard.press("a")  # approved, then audited: the audit table scrolls inside its box
+    expect(page.locator("#queue-region .message.success")).to_contain_text("Đã duyệt")
+    for path in (
+        "/dashboard/admin/audit",
+        "/dashboard/admin/sites",
+        f"/dashboard/admin/sites/{site.id}/policy",
+        "/dashboard/admin/moderators",
+        "/dashboard/admin/stats",
+        f"/dashboard/comments/{ids[0]}",
+    ):
+        page.goto(path)
+        no_horizontal_overflow(page)
+    page.goto("/dashboard/admin/audit")
+    table = page.locator("table.audit")
+    assert table.bounding_box()["width"] <= PHONE["width"]
+    assert table.evaluate("t => getComputedStyle(t).overflowX") == "auto", "a wide table scrolls in its box"
+    page.screenshot(path=str(SHOTS / "phone-audit.png"))
+
+
+def test_an_htmx_swap_never_copies_an_inline_style(page, db, site, linh):
+    """Issue 16's "12 CSP errors per action": Playwright's screenshots (to hide the caret), like
+    extensions that touch fields, leave ``style`` attributes set through the CSSOM (allowed) on
+    inputs; htmx's settle step then copied them with setAttribute("style") onto the swapped-in
+    inputs of the same id, one CSP violation each. htmx no longer settles "style"."""
+    held(db, site, ["một", "hai", "ba"])
+    sign_in(page, "linh")
+    page.screenshot(path=str(SHOTS / "queue-before-swap.png"))
+    page.evaluate("document.querySelectorAll('input[id]').forEach(e => { e.style.caretColor = 'red'; })")
+    page.keyboard.press("a")
+    expect(page.locator("#queue-region .message.success")).to_contain_text("Đã duyệt")
+    page.keyboard.press("u")
+    expect(page.locator("#queue-region .message.success")).to_contain_text("Đã hoàn tác")
