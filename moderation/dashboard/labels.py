@@ -153,6 +153,8 @@ def field_message(message: str) -> str:
         return str(_l("too many entries"))
     if message.startswith("each entry at most"):
         return str(_l("an entry is too long"))
+    if message in FIELD_MESSAGES:
+        return label(FIELD_MESSAGES, message)
     if message.startswith(("one of", "must be one of", "unknown")):
         return str(_l("not one of the choices"))
     return label(FIELD_MESSAGES, message)

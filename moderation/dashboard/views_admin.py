@@ -21,6 +21,7 @@ from moderation.scoring.policy import RULE_ACTIONS, RULES
 from moderation.scoring.types import DECISION_ATTRIBUTES
 from moderation.services import admin, review, stats
 from moderation.services import dashboard_support as support
+from moderation.services.sites import set_timezone
 from moderation.storage.models import AuditEntry
 
 AUDIT_PER_PAGE = 50
@@ -77,6 +78,22 @@ def admin_policy(site_id: int) -> BaseResponse | tuple[str, int]:
         "rule_actions": RULE_ACTIONS,
     }
     return render_template("dashboard/admin/policy.html", **context), 422 if errors else 200
+
+
+@bp.post("/admin/sites/<int:site_id>/timezone")
+def admin_timezone(site_id: int) -> BaseResponse:
+    """The zone every time of the site is shown in, on the dashboard and in the widget."""
+    moderator = identity()
+    try:
+        with resources().db.session() as session:
+            site = admin.admin_site(session, moderator, site_id)
+            value = set_timezone(session, site, request.form.get("timezone") or "", actor=moderator.actor)
+    except ValidationError as exc:
+        details = "; ".join(labels.field_message(m) for m in exc.fields.values())
+        flash(_("Not done: %(details)s", details=details), "error")
+    else:
+        flash(_("Time zone saved: %(zone)s.", zone=value), "success")
+    return redirect(url_for("dashboard.admin_policy", site_id=site_id), code=303)
 
 
 @bp.route("/admin/moderators", methods=["GET", "POST"])

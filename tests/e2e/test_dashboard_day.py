@@ -273,3 +273,21 @@ def test_an_htmx_swap_never_copies_an_inline_style(page, db, site, linh):
     expect(page.locator("#queue-region .message.success")).to_contain_text("Đã duyệt")
     page.keyboard.press("u")
     expect(page.locator("#queue-region .message.success")).to_contain_text("Đã hoàn tác")
+
+
+def test_an_admin_sets_the_sites_time_zone(page, db, site, chief):
+    from datetime import UTC, datetime
+
+    comment = add_comment(db, site, "giờ nào?", created=datetime(2026, 11, 24, 23, 30, tzinfo=UTC))
+    sign_in(page, "chief")
+    expect(page.locator(f"#c-{comment} time")).to_have_text("06:30 25/11/2026")
+    page.goto(f"/dashboard/admin/sites/{site.id}/policy")
+    expect(page.get_by_label("Múi giờ")).to_have_value("Asia/Ho_Chi_Minh")
+    page.get_by_label("Múi giờ").fill("Sao Hỏa/Olympus")
+    page.get_by_role("button", name="Lưu múi giờ").click()
+    expect(page.locator(".message.error")).to_contain_text("một múi giờ IANA")
+    page.get_by_label("Múi giờ").fill("Asia/Tokyo")
+    page.get_by_role("button", name="Lưu múi giờ").click()
+    expect(page.locator(".message.success")).to_contain_text("Asia/Tokyo")
+    page.goto("/dashboard/queue")
+    expect(page.locator(f"#c-{comment} time")).to_have_text("08:30 25/11/2026")
