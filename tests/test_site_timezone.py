@@ -33,3 +33,22 @@ def test_zone_falls_back_to_the_default_for_a_missing_name():
     assert timezones.zone(None).key == "Asia/Ho_Chi_Minh"
     assert timezones.zone("Mars/Olympus").key == "Asia/Ho_Chi_Minh"
     assert timezones.zone("Europe/Paris").key == "Europe/Paris"
+
+
+def test_statistics_count_days_in_the_sites_zone(db):
+    from datetime import UTC, datetime, timedelta
+
+    from moderation.services import stats
+    from tests.e2e.seed import add_comment
+
+    with db.session() as session:
+        site, _key = services.create_site(session, "bao-b")
+    late = datetime(2026, 11, 24, 23, 30, tzinfo=UTC)  # 06:30 on the 25th in Vietnam
+    add_comment(db, site, "đêm khuya", status="published", created=late)
+    now = late + timedelta(hours=12)
+    with db.session() as session:
+        vietnam = stats.compute(session, [site.id], days=3, now=now)
+        new_york = stats.compute(session, [site.id], days=3, now=now, zone=timezones.zone("America/New_York"))
+    day = datetime(2026, 11, 25).date()
+    assert sum(vietnam.per_day[day].values()) == 1
+    assert sum(new_york.per_day[day - timedelta(days=1)].values()) == 1, "18:30 on the 24th in New York"

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice
 
+from moderation import timezones
 from moderation.dashboard import bp, charts, forms, labels, models_support
 from moderation.dashboard.web import identity
 from moderation.errors import AlreadyExists, ValidationError
@@ -303,7 +304,10 @@ def admin_stats() -> str:
     site_id = request.args.get("site", type=int)
     with resources().db.session() as session:
         sites = admin.visible_sites(session, moderator)
-        result = stats.compute(session, support.stats_site_ids(moderator, site_id), days=days)
+        site_ids = support.stats_site_ids(moderator, site_id)
+        zones = {site.timezone for site in sites if site_ids is None or site.id in site_ids}
+        zone = timezones.zone(zones.pop() if len(zones) == 1 else None)  # the sites' own, if they share one
+        result = stats.compute(session, site_ids, days=days, zone=zone)
         drift = stats.drift(session, support.stats_site_ids(moderator, site_id))
     return render_template(
         "dashboard/admin/stats.html",
