@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
+
 from moderation.dashboard.charts import _nice_max
 from moderation.dashboard.presenters import Segment, safe_href, segments, threaded, width_class
 
@@ -67,3 +69,16 @@ def test_chart_axes_end_on_round_numbers():
     for value, top in ((0, 4), (9, 12), (34, 40), (99, 100), (1234, 1600)):
         assert _nice_max(value) == top
         assert _nice_max(value) >= value and _nice_max(value) % 4 == 0
+
+
+def test_a_typed_date_is_day_first():
+    from datetime import date
+
+    from moderation.dashboard.forms import parse_day
+
+    assert parse_day("25/11/2026") == date(2026, 11, 25)
+    assert parse_day(" 5.1.2027 ") == date(2027, 1, 5)
+    assert parse_day("2026-11-25") == date(2026, 11, 25), "links made before keep working"
+    for bad in ("11/25/2026", "31/02/2026", "25/11/26", "hôm qua"):
+        with pytest.raises(ValueError):
+            parse_day(bad)

@@ -118,3 +118,25 @@ def test_the_queue_page_runs_a_constant_number_of_queries(client, db, site, linh
             event.remove(engine, "before_cursor_execute", record)
         counts.append(len([s for s in statements if s.lstrip().upper().startswith("SELECT")]))
     assert counts[0] == counts[1], counts
+
+
+def test_notes_are_escaped_checked_and_never_reach_readers(client, db, site, linh):
+    comment = add_comment(db, site, "bình luận", status="published")
+    other = add_comment(db, site, "bình luận khác")
+    client_sign_in(client, "linh")
+    token = csrf_token(client, "/dashboard/queue")
+    note = '<img src=x onerror="alert(1)"> gọi lại cho tác giả'
+    empty = client.post(f"/dashboard/comments/{other}/note", data={"note": "  "}, headers=htmx(token))
+    assert empty.status_code == 422
+    long = client.post(f"/dashboard/comments/{other}/note", data={"note": "x" * 2001}, headers=htmx(token))
+    assert long.status_code == 422
+    added = client.post(f"/dashboard/comments/{other}/note", data={"note": note}, headers=htmx(token))
+    assert added.status_code == 200
+    html = added.get_data(as_text=True)
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; gọi lại cho tác giả" in html
+    assert "<img src=x" not in html
+    client.post(f"/dashboard/comments/{comment}/note", data={"note": "ghi chú bí mật"}, headers=htmx(token))
+    thread = client.get("/api/v1/articles/a-1/comments?site=demo").get_data(as_text=True)
+    assert "bình luận" in thread and "bí mật" not in thread
+    with db.session() as session:
+        assert session.get(Comment, comment).status == "published", "a note changes nothing else"

@@ -23,6 +23,7 @@ from moderation.dashboard import (  # noqa: E402,F401
     errors,
     security,
     views_admin,
+    views_authors,
     views_models,
     views_queue,
     views_sites,

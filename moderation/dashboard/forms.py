@@ -6,6 +6,7 @@ and ignored, never a 500. Validation of meaning (policy ranges, roles) stays in 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -18,8 +19,8 @@ from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
+from moderation import timezones
 from moderation.dashboard import labels
-from moderation.dashboard.presenters import NEWSROOM_TZ
 from moderation.errors import ValidationError
 from moderation.scoring.policy import RULES, Policy
 from moderation.scoring.types import DECISION_ATTRIBUTES
@@ -54,13 +55,41 @@ def _float(value: str) -> float:
     return float(value.replace(",", ".").strip())
 
 
-def _vn_day_start(value: str) -> datetime:
-    """A date typed in the newsroom's calendar, as the UTC instant its day begins."""
-    return datetime.combine(date.fromisoformat(value.strip()), time.min, tzinfo=NEWSROOM_TZ)
+#: A date as Vietnamese readers write it: day/month/year (also with "-" or "."), e.g. 25/11/2026.
+DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def parse_queue_args(args: Mapping[str, str], site_ids: set[int]) -> QueueRequest:
-    """Tab, order, filters and paging from the query string; scores are typed in percent."""
+def parse_day(value: str) -> date:
+    """dd/mm/yyyy (the dashboard's format), or yyyy-mm-dd from older links; ValueError otherwise."""
+    value = value.strip()
+    if ISO_DATE.fullmatch(value):
+        return date.fromisoformat(value)
+    match = DAY_MONTH_YEAR.fullmatch(value)
+    if not match:
+        raise ValueError(f"not a dd/mm/yyyy date: {value!r}")
+    day, month, year = (int(part) for part in match.groups())
+    return date(year, month, day)
+
+
+def _day_start(value: str, zone_name: str) -> datetime:
+    """A date typed in the site's calendar, as the instant its day begins there."""
+    return datetime.combine(parse_day(value), time.min, tzinfo=timezones.zone(zone_name))
+
+
+def filter_zone(zones: Mapping[int, str], site_id: int | None) -> str:
+    """The zone dates are typed in: the filtered site's, or the one all the moderator's sites share."""
+    if site_id is not None and site_id in zones:
+        return zones[site_id]
+    distinct = set(zones.values())
+    return distinct.pop() if len(distinct) == 1 else timezones.DEFAULT_TIMEZONE
+
+
+def parse_queue_args(
+    args: Mapping[str, str], site_ids: set[int], zones: Mapping[int, str] | None = None
+) -> QueueRequest:
+    """Tab, order, filters and paging from the query string; scores are typed in percent and dates
+    as dd/mm/yyyy in the site's zone (``zones``: site id to zone name)."""
     errors: dict[str, str] = {}
 
     def text(name: str, limit: int = 200) -> str | None:
@@ -100,14 +129,15 @@ def parse_queue_args(args: Mapping[str, str], site_ids: set[int]) -> QueueReques
             if not 0.0 <= bounds[name] <= 1.0:  # type: ignore[operator]
                 errors[name], bounds[name] = str(_l("a number from 0 to 100")), None
     days: dict[str, datetime | None] = {}
+    zone_name = filter_zone(zones or {}, site_id)
     for name in ("since", "until"):
         raw = text(name, 20)
         days[name] = None
         if raw:
             try:
-                days[name] = _vn_day_start(raw)
+                days[name] = _day_start(raw, zone_name)
             except ValueError:
-                errors[name] = str(_l("a date"))
+                errors[name] = str(_l("a date as dd/mm/yyyy, e.g. 25/11/2026"))
     until = days["until"] + timedelta(days=1) if days["until"] else None  # the whole last day
     page = _int(args.get("page"), 1, minimum=1)
     per_page = _int(args.get("per_page"), DEFAULT_PER_PAGE, minimum=1)

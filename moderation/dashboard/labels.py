@@ -96,6 +96,21 @@ AUDIT_ACTIONS = {
     "rollback_model": _l("Rolled back a model"),
     "shadow_model": _l("Changed the shadow model"),
     "learning_settings_changed": _l("Changed the learning settings"),
+    "timezone_changed": _l("Changed the time zone"),
+    "note": _l("Added an internal note"),
+    "newsroom_reply": _l("Replied as the newspaper"),
+}
+#: The queue's filters, by query key, for "filter ignored" messages.
+FILTER_FIELDS = {
+    "tab": _l("Queue"),
+    "order": _l("Order"),
+    "site": _l("Site"),
+    "attribute": _l("Attribute"),
+    "reason": _l("Reason"),
+    "min_score": _l("Score from"),
+    "max_score": _l("Score to"),
+    "since": _l("Posted from"),
+    "until": _l("Posted to"),
 }
 OUTCOMES = {
     "published": _l("Published"),
@@ -106,6 +121,7 @@ OUTCOMES = {
 #: Service field messages (English, from ``moderation.errors.ValidationError.fields``) shown translated.
 FIELD_MESSAGES = {
     "1 to 80 characters": _l("1 to 80 characters"),
+    "unknown time zone": _l("an IANA time zone, e.g. Asia/Ho_Chi_Minh"),
     "at least 10 characters": _l("at least 10 characters"),
     "must be a number between 0 and 1, or null": _l("a number from 0 to 100, or empty"),
     "must not be below the review threshold": _l("must not be below the review threshold"),
@@ -147,6 +163,8 @@ def field_message(message: str) -> str:
         return str(_l("too many entries"))
     if message.startswith("each entry at most"):
         return str(_l("an entry is too long"))
+    if message in FIELD_MESSAGES:
+        return label(FIELD_MESSAGES, message)
     if message.startswith(("one of", "must be one of", "unknown")):
         return str(_l("not one of the choices"))
     return label(FIELD_MESSAGES, message)

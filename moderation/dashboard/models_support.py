@@ -163,3 +163,22 @@ def label_rows(summary: Mapping[str, Mapping[str, int]]) -> list[tuple[str, list
         counts = summary[attribute]
         rows.append((attribute, [(str(names.get(value, value)), counts[value]) for value in sorted(counts)]))
     return rows
+
+
+def model_thresholds(version: str | None) -> tuple[str, dict[str, float]] | None:
+    """The version a site scores with and its manifest's tuned thresholds (what a policy left empty
+    uses), read from manifest.json alone: the policy page must not load a model into the web process.
+    None when the models are not installed."""
+    import json
+
+    from moderation.errors import ModelArtifactError
+    from moderation.scoring.artifact import MANIFEST, resolve_version_dir
+
+    models = registry()
+    try:
+        directory = models.version_dir(version) if version else resolve_version_dir(models.model_dir)
+        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    except (ModelArtifactError, OSError, ValueError):
+        return None
+    raw = manifest.get("thresholds") or {}
+    return str(manifest.get("version", directory.name)), {k: float(v) for k, v in raw.items()}

@@ -11,18 +11,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from moderation import timezones
 from moderation.dashboard import labels
 from moderation.services import dashboard_support as support
 from moderation.services.review import QueuePage
 from moderation.storage.models import Comment
 from moderation.storage.queue_queries import AuthorHistory
 
-NEWSROOM_TZ_NAME = "Asia/Ho_Chi_Minh"
-NEWSROOM_TZ = ZoneInfo(NEWSROOM_TZ_NAME)
+NEWSROOM_TZ_NAME = timezones.DEFAULT_TIMEZONE
+NEWSROOM_TZ = timezones.zone(NEWSROOM_TZ_NAME)
 #: Replies nest under their parent up to this depth; deeper ones stay at it.
 MAX_DEPTH = 3
 BAR_ATTRIBUTES = ("toxicity", "hate_speech", "spam")
@@ -91,6 +91,11 @@ def width_class(fraction: float | None) -> str:
 
 def percent(fraction: float | None) -> str:
     return "–" if fraction is None else f"{round(fraction * 100):d}%"
+
+
+def percent_exact(fraction: float | None) -> str:
+    """A threshold as typed in the policy form (26.5%, not rounded to 27%)."""
+    return "–" if fraction is None else f"{round(fraction * 100, 2):g}%"
 
 
 @dataclass(frozen=True)
@@ -275,11 +280,11 @@ def cards_for(page: QueuePage, extras: support.CardExtras | None = None) -> list
     return cards
 
 
-def local_time(value: datetime | None, fmt: str = "%H:%M %d/%m/%Y") -> str:
-    """Times are shown in the newsroom's zone (Asia/Ho_Chi_Minh), whatever the server's."""
+def local_time(value: datetime | None, zone: str | None = None, fmt: str = "%H:%M %d/%m/%Y") -> str:
+    """Times are shown in the site's zone (default Asia/Ho_Chi_Minh), whatever the server's, dd/mm/yyyy."""
     if value is None:
         return ""
-    return value.astimezone(NEWSROOM_TZ).strftime(fmt)
+    return value.astimezone(timezones.zone(zone)).strftime(fmt)
 
 
 def _locale_context() -> dict[str, Any]:
@@ -293,6 +298,7 @@ def _locale_context() -> dict[str, Any]:
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["vntime"] = local_time
     app.jinja_env.filters["percent"] = percent
+    app.jinja_env.filters["percent_exact"] = percent_exact
     app.jinja_env.filters["width_class"] = width_class
     app.jinja_env.globals["labels"] = labels
     app.context_processor(_locale_context)

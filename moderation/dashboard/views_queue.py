@@ -15,13 +15,13 @@ from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from moderation.dashboard import bp, labels, presenters
-from moderation.dashboard.forms import PER_PAGE_CHOICES, parse_queue_args, reject_reason
+from moderation.dashboard.forms import PER_PAGE_CHOICES, filter_zone, parse_queue_args, reject_reason
 from moderation.dashboard.web import Message, identity, is_htmx
 from moderation.errors import Conflict, ValidationError
 from moderation.extensions import resources
-from moderation.services import admin, review
+from moderation.services import admin, newsroom, review
 from moderation.services import dashboard_support as support
-from moderation.storage.models import Author
+from moderation.storage.models import Author, Site
 
 #: Query-string keys that describe the queue's state (kept across actions and tab changes).
 STATE_KEYS = (
@@ -58,7 +58,8 @@ def _render_queue(messages: list[Message], *, fragment: bool, status: int = 200)
     moderator = identity()
     with resources().db.session() as session:
         sites = admin.visible_sites(session, moderator)
-        parsed = parse_queue_args(request.args, {site.id for site in sites})
+        zones = {site.id: site.timezone for site in sites}
+        parsed = parse_queue_args(request.args, set(zones), zones)
         page = review.queue_page(
             session, moderator, parsed.filter, page=parsed.page, per_page=parsed.per_page
         )
@@ -73,7 +74,10 @@ def _render_queue(messages: list[Message], *, fragment: bool, status: int = 200)
             "f": parsed.filter,
             "page": page,
             "cards": presenters.cards_for(page, support.card_extras(session, page.items)),
+            "notes": newsroom.notes_for(session, [c.id for c in page.items]),
             "sites": sites,
+            "zones": zones,
+            "filter_zone": filter_zone(zones, parsed.filter.site_id),
             "last_page": last_page,
             "messages": messages,
             "queue_args": queue_args,
@@ -108,6 +112,8 @@ def _conflict_message(comment_id: str) -> Message:
     with resources().db.session() as session:
         decided = support.last_decision(session, comment_id)
         comment = review.visible_comment(session, identity(), comment_id)
+        site = session.get(Site, comment.site_id)
+        zone = site.timezone if site is not None else None
     status = labels.label(labels.STATUSES, comment.status)
     if decided is None:
         text = _(
@@ -117,7 +123,7 @@ def _conflict_message(comment_id: str) -> Message:
         text = _(
             "%(who)s already decided this comment at %(time)s (now %(status)s). Your action was not applied.",
             who=decided.who,
-            time=presenters.local_time(decided.at),
+            time=presenters.local_time(decided.at, zone),
             status=status,
         )
     return Message("error", text)
@@ -254,5 +260,9 @@ def author_status(author_id: int) -> BaseResponse | tuple[str, int]:
         text = _("%(name)s is now trusted.", name=name)
     else:
         text = _("%(name)s is back to normal.", name=name)
+    target = request.form.get("next") or ""
+    if not is_htmx() and target.startswith("/dashboard/") and "//" not in target and "\\" not in target:
+        flash(text, "success")  # from the author's page: back to it
+        return redirect(target, code=303)
     # review.undo_last covers bans and trust, not a return to normal: offer Undo only where it applies.
     return _respond([Message("success", text, undo=status != "normal")])

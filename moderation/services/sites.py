@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
+from moderation import timezones
 from moderation.errors import (
     AlreadyExists,
     AuthenticationError,
@@ -138,8 +139,32 @@ def site_policy(session: Session, site_id: int) -> Policy:
 
 
 def update_site_policy(session: Session, site_id: int, settings: dict[str, Any], actor: str) -> Policy:
+    """Save a policy; the audit entry keeps the new policy and, under ``"previous"``, the one it replaced."""
+    previous = site_policy(session, site_id).to_dict()
     policy = Policy.from_dict(settings)
     repo.save_policy_settings(session, site_id, policy.to_dict())
     site_cache.invalidate_on_commit(session, site_id)
-    repo.add_audit(session, actor=actor, action="policy_changed", site_id=site_id, details=policy.to_dict())
+    repo.add_audit(
+        session,
+        actor=actor,
+        action="policy_changed",
+        site_id=site_id,
+        details={**policy.to_dict(), "previous": previous},
+    )
     return policy
+
+
+def set_timezone(session: Session, site: Site, name: str, actor: str) -> str:
+    """Change the zone the site's times are shown in (an IANA name ``zoneinfo`` knows)."""
+    value = timezones.validate(name)
+    if value != site.timezone:
+        previous, site.timezone = site.timezone, value
+        site_cache.invalidate_on_commit(session, site.id)
+        repo.add_audit(
+            session,
+            actor=actor,
+            action="timezone_changed",
+            site_id=site.id,
+            details={"from": previous, "to": value},
+        )
+    return value

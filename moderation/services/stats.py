@@ -50,11 +50,17 @@ class Statistics:
 
 
 def compute(
-    session: Session, site_ids: Sequence[int] | None, *, days: int = 30, now: datetime | None = None
+    session: Session,
+    site_ids: Sequence[int] | None,
+    *,
+    days: int = 30,
+    now: datetime | None = None,
+    zone: ZoneInfo = NEWSROOM_TZ,
 ) -> Statistics:
+    """Outcomes per day, the days being those of ``zone`` (the site's time zone)."""
     now = now or utcnow()
     since = now - timedelta(days=days)
-    today = now.astimezone(NEWSROOM_TZ).date()
+    today = now.astimezone(zone).date()
     day_list = [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
     query = select(Comment.created_at, Comment.status, Comment.decided_by).where(Comment.created_at >= since)
     if site_ids is not None:
@@ -63,7 +69,7 @@ def compute(
     stats = Statistics(days=day_list, per_day={})
     waits: list[float] = []
     for created_at, status, decided_by in session.execute(query):
-        per_day[created_at.astimezone(NEWSROOM_TZ).date()][status] += 1
+        per_day[created_at.astimezone(zone).date()][status] += 1
         if status != "pending":
             stats.decided += 1
             stats.decided_by_model += decided_by == "model"

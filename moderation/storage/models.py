@@ -25,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from moderation.timezones import DEFAULT_TIMEZONE
+
 COMMENT_STATUSES = ("pending", "published", "review", "rejected")
 MODERATOR_ROLES = ("moderator", "admin")
 AUTHOR_STATUSES = ("normal", "trusted", "banned")
@@ -87,6 +89,10 @@ class Site(Base):
     model_version: Mapped[str | None] = mapped_column(String(40))
     #: A candidate scoring beside the live model without deciding anything (shadow mode).
     shadow_version: Mapped[str | None] = mapped_column(String(40))
+    #: The IANA zone the site's times are shown in, dashboard and widget (``moderation.timezones``).
+    timezone: Mapped[str] = mapped_column(
+        String(64), default=DEFAULT_TIMEZONE, server_default=DEFAULT_TIMEZONE
+    )
 
     policy: Mapped[SitePolicy | None] = relationship(back_populates="site", uselist=False)
 

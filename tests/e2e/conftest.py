@@ -1,7 +1,10 @@
 """End-to-end fixtures: the app served from a thread on SQLite, and a headless Chromium page.
 
-Every page records JavaScript dialogs (an XSS would fire one), uncaught page errors and
-Content-Security-Policy violations; a test fails if any happened, whatever it asserted.
+Every page records JavaScript dialogs (an XSS would fire one), uncaught page errors, console
+errors and Content-Security-Policy violations (from the console and from the page's own
+``securitypolicyviolation`` events, whatever wording the browser uses); a test fails if any
+happened, whatever it asserted. A test that provokes an HTTP error on purpose (a 409 conflict)
+declares it with ``events.allow_status(409)``: the browser logs every 4xx/5xx answer as an error.
 Without Chromium the suite is skipped, unless ``MODERATION_TEST_REQUIRE_BROWSER=1`` (CI).
 """
 
@@ -45,11 +48,33 @@ def live_server(app) -> Iterator[str]:
         yield base_url
 
 
+#: Reports every CSP violation to the test through an exposed binding, before any page script runs.
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__reportViolation(e.violatedDirective + " blocked " + (e.blockedURI || "inline") +
+    " at " + (e.sourceFile || location.href) + ":" + e.lineNumber + " " + (e.sample || ""));
+});
+"""
+HTTP_ERROR = re.compile(r"Failed to load resource: the server responded with a status of (\d+)")
+
+
 @dataclass
 class PageEvents:
     dialogs: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     csp: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+    allowed_statuses: set[int] = field(default_factory=set)
+
+    def allow_status(self, *statuses: int) -> None:
+        """An HTTP error the test provokes on purpose is not a defect (the browser logs it)."""
+        self.allowed_statuses.update(statuses)
+
+    def console_error(self, text: str) -> None:
+        status = HTTP_ERROR.search(text)
+        if status and int(status.group(1)) in self.allowed_statuses:
+            return
+        self.console.append(text)
 
 
 @pytest.fixture
@@ -70,7 +95,11 @@ def page(browser, live_server: str, events: PageEvents):
     def on_console(message) -> None:
         if re.search(r"Content Security Policy|Refused to (execute|apply|load)", message.text):
             events.csp.append(message.text)
+        elif message.type == "error":
+            events.console_error(message.text)
 
+    context.expose_binding("__reportViolation", lambda _source, text: events.csp.append(text))
+    context.add_init_script(REPORT_VIOLATIONS)
     new_page.on("dialog", on_dialog)
     new_page.on("console", on_console)
     new_page.on("pageerror", lambda error: events.errors.append(str(error)))
@@ -79,3 +108,4 @@ def page(browser, live_server: str, events: PageEvents):
     assert events.dialogs == [], f"a JavaScript dialog opened: {events.dialogs}"
     assert events.csp == [], f"Content-Security-Policy violations: {events.csp}"
     assert events.errors == [], f"uncaught page errors: {events.errors}"
+    assert events.console == [], f"console errors: {events.console}"

@@ -28,6 +28,7 @@ from tests.e2e.seed import DEMO_ARTICLE, add_comment, demo_site, make_moderator,
 from tests.e2e.server import CHROMIUM_ARGS, VIEWPORT, chromium_path, serve
 
 ROOT = Path(__file__).resolve().parents[2]
+PHONE = {"width": 390, "height": 844}
 ARTICLES = {
     "a-1001": ("Giá xăng tăng lần thứ ba trong tháng", "https://bao.example.vn/kinh-te/gia-xang-1001.html"),
     "a-1002": (
@@ -290,6 +291,39 @@ def shoot_widget(browser, base_url: str, out: Path) -> list[Path]:
     return files
 
 
+def shoot_dashboard_phone(browser, base_url: str, out: Path) -> list[Path]:
+    """The queue at 390x844: filters folded, the queue first; then the filters open, the audit log."""
+    phone = browser.new_context(
+        base_url=base_url,
+        viewport=PHONE,
+        locale="vi-VN",
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    ).new_page()
+    sign_in(phone, "linh.tran")
+    files = [out / "phone-queue.png"]
+    phone.screenshot(path=files[-1])
+    phone.get_by_role("button", name="Bộ lọc").click()
+    files.append(out / "phone-filters.png")
+    phone.screenshot(path=files[-1])
+    phone.context.close()
+    admin = browser.new_context(
+        base_url=base_url,
+        viewport=PHONE,
+        locale="vi-VN",
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    ).new_page()
+    sign_in(admin, "thu.nguyen")
+    admin.goto("/dashboard/admin/audit")
+    files.append(out / "phone-audit.png")
+    admin.screenshot(path=files[-1])
+    admin.context.close()
+    return files
+
+
 def shoot(base_url: str, out: Path) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
@@ -331,6 +365,11 @@ def shoot(base_url: str, out: Path) -> list[Path]:
         page.goto("/dashboard/admin/audit")
         files.append(out / "audit-log.png")
         page.screenshot(path=files[-1])
+        page.goto("/dashboard/queue?order=oldest")
+        page.locator(".card", has_text="ngu như bò").locator("a.history").click()
+        files.append(out / "author-history.png")
+        page.screenshot(path=files[-1], full_page=True)
+        files.extend(shoot_dashboard_phone(browser, base_url, out))
         files.extend(shoot_widget(browser, base_url, out))
         browser.close()
     return files

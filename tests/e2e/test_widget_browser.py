@@ -164,7 +164,8 @@ def test_a_reader_reports_a_published_comment_into_the_reported_queue(page, db, 
         )
 
 
-def test_the_character_counter_and_errors_next_to_the_fields(page, db, site):
+def test_the_character_counter_and_errors_next_to_the_fields(page, db, site, events):
+    events.allow_status(422)  # the refused post whose error is shown next to the field
     open_demo(page)
     form = main_form(page)
     counter = form.locator(".mw-count")
@@ -217,7 +218,8 @@ def test_more_comments_load_on_request(page, db, site):
     expect(widget(page).get_by_role("button", name="Xem thêm bình luận")).to_be_hidden()
 
 
-def test_a_burst_of_30_posts_from_one_address_meets_429_and_the_reader_is_told(page, db, site):
+def test_a_burst_of_30_posts_from_one_address_meets_429_and_the_reader_is_told(page, db, site, events):
+    events.allow_status(429)  # the refusals this test provokes
     open_demo(page)
     statuses: list[int] = []
     page.on(

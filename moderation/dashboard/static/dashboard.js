@@ -125,6 +125,13 @@
     var target = event.target;
     if (target.closest("[data-help-open]")) { toggleHelp(); return; }
     if (target.closest("[data-help-close]")) { document.getElementById("help").close(); return; }
+    var toggle = target.closest("[data-filters-toggle]");
+    if (toggle) {
+      var box = toggle.closest("[data-filters]");
+      var open = box.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      return;
+    }
     var card = target.closest("#queue-region .card");
     if (card) {
       var index = cards().indexOf(card);
