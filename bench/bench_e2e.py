@@ -423,6 +423,8 @@ def main() -> None:
     print(describe())
     speed_before = speed_check()
     print(f"machine speed: a fixed Python workload takes {speed_before:.0f} ms of CPU (bench/machine.py)")
+    # CPU time does not show the other tenants of a shared machine; the run queue does.
+    print("load average (1, 5, 15 min) before:", ", ".join(f"{v:.1f}" for v in os.getloadavg()))
     reports = []
     if not args.skip_sqlite:
         reports.append(run_database("sqlite", None, workdir, texts, args))
@@ -435,6 +437,7 @@ def main() -> None:
         print_report(reports[-1])
     speed_after = speed_check()
     print(f"machine speed: the same workload takes {speed_after:.0f} ms after the runs")
+    print("load average (1, 5, 15 min) after:", ", ".join(f"{v:.1f}" for v in os.getloadavg()))
     if args.json:
         speed = {"before_ms": round(speed_before), "after_ms": round(speed_after)}
         figures = {"machine": describe(), "speed": speed, "reports": reports}
