@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import describe, speed_check  # noqa: E402
+from bench.reference import reference_cpu_ms  # noqa: E402
 from bench.stages import backlog, measure_stages  # noqa: E402
 from bench.stats import latency, rate  # noqa: E402
 
@@ -238,7 +239,7 @@ def decided_times(database_url: str, ids: list[str], timeout: float = 300) -> di
     deadline = time.monotonic() + timeout
     try:
         while True:
-            with database.session() as session:
+            with database.session(read_only=True) as session:
                 rows = dict(
                     session.execute(select(Comment.id, Comment.decided_at).where(Comment.id.in_(ids))).all()
                 )
@@ -338,17 +339,27 @@ def run_database(label: str, database_url: str | None, workdir: Path, texts: Pat
                     str(args.connections),
                 )
                 report["memory_mib"] = stack.peak_memory_mib()
-                report["stages"] = measure_stages(
-                    stack, url, key, texts, workdir, args.burst, load, decided_times
+                report["reference"] = reference_cpu_ms(
+                    database_url, texts, workdir, args.web, args.burst, args.connections, load
                 )
+                web_ms = report["burst"]["cpu_ms_per_comment"].get("web", 0.0)
+                report["reference"]["ratio"] = web_ms / max(1e-9, report["reference"]["cpu_ms_per_request"])
+                if not args.no_stages:
+                    report["stages"] = measure_stages(
+                        stack, url, key, texts, workdir, args.burst, load, decided_times
+                    )
             burst = report["burst"]["decided_per_s"] if workers == args.workers else None
             if burst is None:
                 burst = scenario(
                     stack, url, key, texts, workdir, f"scale-{workers}",
                     "--mode", "burst", "--count", str(args.burst), "--connections", str(args.connections),
                 )["decided_per_s"]  # fmt: skip
-            _, drain = backlog(stack, url, key, texts, workdir, args.burst, load, decided_times)
-            report.setdefault("scaling", {})[workers] = {"burst_decided_per_s": burst, "drain_per_s": drain}
+            scaling = report.setdefault("scaling", {})
+            if args.no_stages:
+                scaling[workers] = {"burst_decided_per_s": burst}
+            else:
+                _, drain = backlog(stack, url, key, texts, workdir, args.burst, load, decided_times)
+                scaling[workers] = {"burst_decided_per_s": burst, "drain_per_s": drain}
         finally:
             stack.stop()
     return report
@@ -370,10 +381,18 @@ def print_report(report: dict[str, Any]) -> None:
     print(
         "peak memory (MiB, largest process per role):", {k: round(v) for k, v in report["memory_mib"].items()}
     )
+    ref = report["reference"]
+    print(
+        f"posting path, web CPU per comment in the burst: {cpu.get('web', 0.0):.2f} ms; the reference "
+        f"(bench/reference_app.py, one Core INSERT + one RPUSH, same gunicorn): "
+        f"{ref['cpu_ms_per_request']:.2f} ms; ratio {ref['ratio']:.2f}"
+    )
     print(
         "by workers: decided/s in the burst, and draining a backlog alone:",
         {k: {name: round(v) for name, v in r.items()} for k, r in sorted(report["scaling"].items())},
     )
+    if "stages" not in report:
+        return
     print("stages alone:")
     for stage, value in report["stages"].items():
         print(f"  {stage:<34} {value:>10,.0f} per s")
@@ -395,6 +414,7 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=2000)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--no-stages", action="store_true", help="skip the stages and the backlog drains")
     args = parser.parse_args()
     args.scaling = sorted(set(args.scaling or [1, args.workers]) | {args.workers})
     workdir = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
@@ -403,6 +423,8 @@ def main() -> None:
     print(describe())
     speed_before = speed_check()
     print(f"machine speed: a fixed Python workload takes {speed_before:.0f} ms of CPU (bench/machine.py)")
+    # CPU time does not show the other tenants of a shared machine; the run queue does.
+    print("load average (1, 5, 15 min) before:", ", ".join(f"{v:.1f}" for v in os.getloadavg()))
     reports = []
     if not args.skip_sqlite:
         reports.append(run_database("sqlite", None, workdir, texts, args))
@@ -415,6 +437,7 @@ def main() -> None:
         print_report(reports[-1])
     speed_after = speed_check()
     print(f"machine speed: the same workload takes {speed_after:.0f} ms after the runs")
+    print("load average (1, 5, 15 min) after:", ", ".join(f"{v:.1f}" for v in os.getloadavg()))
     if args.json:
         speed = {"before_ms": round(speed_before), "after_ms": round(speed_after)}
         figures = {"machine": describe(), "speed": speed, "reports": reports}

@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from rq import Queue
 
 from moderation import services
+from moderation.child_state import processes_check
 from moderation.errors import ModerationError
 from moderation.extensions import Resources, resources
 from moderation.metrics import ModerationCollector, build_registry
@@ -55,6 +56,9 @@ def readyz() -> tuple[Response, int]:
         checks["models"] = _check_models(res)
     except ModerationError as exc:
         checks["models"] = {"ok": False, "error": exc.message}
+    if res.settings.supervisor_state is not None:
+        # Under ``moderation up``: a worker, the web server or Redis that is restarting.
+        checks["processes"] = processes_check(res.settings.supervisor_state)
     ready = all(check["ok"] for check in checks.values())
     return jsonify({"status": "ready" if ready else "not ready", "checks": checks}), 200 if ready else 503
 

@@ -110,6 +110,9 @@ class Settings:
     #: ``moderation up`` also starts a training worker (scheduled retraining runs on it).
     training_worker: bool = False
     log_level: str = "INFO"
+    #: Set by ``moderation up`` for its children: the file where it publishes their states
+    #: (``moderation.child_state``), so ``/readyz`` reports a child that is restarting.
+    supervisor_state: Path | None = None
 
     @property
     def is_production(self) -> bool:
@@ -181,6 +184,9 @@ class Settings:
             "host": get("MODERATION_HOST") or "127.0.0.1",
             "queue_name": get("MODERATION_QUEUE") or "moderation",
         }
+        state = get("MODERATION_SUPERVISOR_STATE")
+        if state is not None:
+            values["supervisor_state"] = Path(state)
         ints = {
             "port": ("PORT", 1),
             "workers": ("MODERATION_WORKERS", 1),

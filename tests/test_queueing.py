@@ -95,3 +95,36 @@ def test_give_back_puts_ids_at_the_head_in_order(redis_conn):
     batch = queue.pop_batch()
     queue.give_back(batch)
     assert redis_conn.lrange(PENDING_KEY, 0, -1) == [b"a", b"b", b"c"]
+
+
+def test_a_batch_in_flight_goes_back_to_the_head_of_the_list_with_the_claim_released(redis_conn):
+    from moderation.queueing import DRAINING_PREFIX, INFLIGHT_PREFIX
+
+    queue = make_queue(redis_conn, batch_size=3)
+    queue.push(["a", "b", "c", "d", "e"])
+    assert int(redis_conn.get(DRAINERS_KEY)) == 1
+    queue.start_draining("w1")
+    assert queue.pop_batch(owner="w1") == ["a", "b", "c"]
+    assert redis_conn.lrange(INFLIGHT_PREFIX + "w1", 0, -1) == [b"a", b"b", b"c"]
+    assert queue.inflight_owners() == ["w1"]
+    assert queue.queued_ids() == {"a", "b", "c", "d", "e"}
+    # w1 dies here: its batch goes back first, in order, and its claim is released.
+    assert queue.recover("w1") == 3
+    assert redis_conn.lrange(PENDING_KEY, 0, -1) == [b"a", b"b", b"c", b"d", b"e"]
+    assert int(redis_conn.get(DRAINERS_KEY)) == 0
+    assert not redis_conn.exists(INFLIGHT_PREFIX + "w1") and not redis_conn.exists(DRAINING_PREFIX + "w1")
+    assert queue.recover("w1") == 0, "recovering twice moves nothing"
+
+
+def test_a_saved_batch_leaves_nothing_in_flight_and_a_refused_one_goes_back(redis_conn):
+    from moderation.queueing import INFLIGHT_PREFIX
+
+    queue = make_queue(redis_conn, batch_size=2)
+    queue.push(["a", "b", "c"])
+    assert queue.pop_batch(owner="w2") == ["a", "b"]
+    queue.batch_done("w2")
+    assert not redis_conn.exists(INFLIGHT_PREFIX + "w2")
+    assert queue.pop_batch(owner="w2") == ["c"]
+    queue.give_back(["c"], "w2")
+    assert not redis_conn.exists(INFLIGHT_PREFIX + "w2")
+    assert redis_conn.lrange(PENDING_KEY, 0, -1) == [b"c"]

@@ -6,6 +6,7 @@ import logging
 import time
 from typing import Any
 
+from redis.exceptions import RedisError
 from rq import get_current_job
 
 from moderation import services
@@ -18,7 +19,9 @@ log = logging.getLogger(__name__)
 STORAGE_RETRIES = (1.0, 2.0, 4.0)
 
 
-def _score_batch(context: WorkerContext, ids: list[str], job_id: str) -> services.ScoringReport:
+def _score_batch(
+    context: WorkerContext, ids: list[str], job_id: str, owner: str | None = None
+) -> services.ScoringReport:
     """Score one batch, giving the ids back to the list if the database cannot take the results."""
     for attempt, delay in enumerate((*STORAGE_RETRIES, None), start=1):
         started = time.perf_counter()
@@ -26,7 +29,7 @@ def _score_batch(context: WorkerContext, ids: list[str], job_id: str) -> service
             report = services.score_comments(context.db, context.analyzer, ids, models=context.registry)
         except StorageUnavailable as exc:
             if delay is None:
-                context.queue.give_back(ids)
+                context.queue.give_back(ids, owner)
                 raise
             log.warning(
                 "job %s: database unavailable (attempt %d): %s; retrying in %.0fs",
@@ -37,6 +40,7 @@ def _score_batch(context: WorkerContext, ids: list[str], job_id: str) -> service
             )
             time.sleep(delay)
             continue
+        context.queue.batch_done(owner)
         record_scoring(context.redis, time.perf_counter() - started, len(ids))
         for comment_id in report.errors:
             log.error(
@@ -51,18 +55,43 @@ def drain_pending() -> dict[str, Any]:
     context = get_context()
     job = get_current_job()
     job_id = job.id if job else "-"
+    # The batch in flight is kept under the worker's name: if this process dies mid-batch,
+    # ``moderation up`` (or the sweep) puts it back on the list at once (queueing.ScoringQueue.recover).
+    owner = job.worker_name if job is not None and job.worker_name else None
     totals: dict[str, Any] = {"batches": 0, "comments": 0, "scored": 0, "by_status": {}}
+    redis_waits = 0
     while True:
-        ids = context.queue.pop_batch(linger=context.settings.batch_linger_seconds)
-        if not ids:
-            if context.queue.release_or_continue():
-                continue
-            break
         try:
-            report = _score_batch(context, ids, job_id)
+            _drain(context, job_id, owner, totals)
+            break
+        except RedisError as exc:
+            # Redis went away mid-drain (restarted, say): wait for it and go on, rather than fail
+            # the job with a claim and a batch in flight that only the sweep would find.
+            redis_waits += 1
+            if redis_waits > 3:
+                raise
+            log.warning("job %s: Redis unavailable (%s); waiting for it", job_id, exc)
+            wait_for_redis(context.redis, timeout=60.0)
+    log.info("job %s: %s", job_id, totals)
+    return totals
+
+
+def _drain(context: WorkerContext, job_id: str, owner: str | None, totals: dict[str, Any]) -> None:
+    if owner is not None:
+        recovered = context.queue.start_draining(owner)
+        if recovered:
+            log.warning("job %s: %d comments this worker had in flight are queued again", job_id, recovered)
+    while True:
+        ids = context.queue.pop_batch(linger=context.settings.batch_linger_seconds, owner=owner)
+        if not ids:
+            if context.queue.release_or_continue(owner):
+                continue
+            return
+        try:
+            report = _score_batch(context, ids, job_id, owner)
         except StorageUnavailable:
             # The ids are back on the list; release our claim so the sweeper restarts draining later.
-            context.queue.release()
+            context.queue.release(owner)
             log.error("job %s: database still unavailable; %d comments left on the queue", job_id, len(ids))
             raise
         totals["batches"] += 1
@@ -70,8 +99,18 @@ def drain_pending() -> dict[str, Any]:
         totals["scored"] += report.scored
         for status, count in report.by_status.items():
             totals["by_status"][status] = totals["by_status"].get(status, 0) + count
-    log.info("job %s: %s", job_id, totals)
-    return totals
+
+
+def wait_for_redis(connection: Any, *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            connection.ping()
+            return
+        except RedisError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def erase_old_personal_data(context: WorkerContext | None = None) -> dict[str, int]:
@@ -91,8 +130,9 @@ def sweep(context: WorkerContext | None = None) -> dict[str, int]:
     """Re-enqueue comments that were never enqueued or whose job never finished; idempotent."""
     context = context or get_context()
     settings = context.settings
-    result = {"restarted_drainers": 0, "requeued": 0}
+    result = {"restarted_drainers": 0, "requeued": 0, "recovered": 0}
     try:
+        result["recovered"] = recover_dead_workers(context)
         if context.queue.ensure_drainers():
             result["restarted_drainers"] = 1
         lost = services.find_lost_comments(
@@ -103,9 +143,26 @@ def sweep(context: WorkerContext | None = None) -> dict[str, int]:
             services.mark_enqueued(context.db, lost)
             result["requeued"] = len(lost)
             log.warning("sweep: re-enqueued %d comments that were lost or never enqueued", len(lost))
-    except (StorageUnavailable, QueueUnavailable) as exc:
+    except (StorageUnavailable, QueueUnavailable, RedisError) as exc:
         log.warning("sweep skipped: %s", exc)
     return result
+
+
+def recover_dead_workers(context: WorkerContext) -> int:
+    """Batches left in flight by workers RQ no longer knows (dead long enough for their
+    registration to expire, e.g. in a container restarted without ``moderation up``) go back on
+    the list. ``moderation up`` does it at once when it sees a worker die."""
+    from rq import Worker
+
+    alive = {worker.name for worker in Worker.all(connection=context.redis)}
+    recovered = 0
+    for owner in context.queue.inflight_owners():
+        if owner not in alive:
+            count = context.queue.recover(owner)
+            if count:
+                log.warning("sweep: %d comments left in flight by dead worker %s queued again", count, owner)
+            recovered += count
+    return recovered
 
 
 #: A retraining job may take this long (a full training is tens of minutes on two cores).

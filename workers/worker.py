@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 
+import redis
 from rq import Queue, SimpleWorker
 
 from moderation.settings import Settings
@@ -47,6 +49,20 @@ class Sweeper(threading.Thread):
         self.stopped.set()
 
 
+def wait_for_redis(connection: redis.Redis, *, first: float = 0.5, longest: float = 10.0) -> None:
+    """Redis away (restarting, say) is waited out here rather than crashing the worker: a
+    supervisor would count each crash towards giving up."""
+    delay = first
+    while True:
+        try:
+            connection.ping()
+            return
+        except redis.RedisError as exc:
+            log.warning("Redis unavailable (%s); worker waits %.1fs", exc, delay)
+            time.sleep(delay)
+            delay = min(longest, delay * 2)
+
+
 def run_worker(
     settings: Settings, *, burst: bool = False, name: str | None = None, training: bool = False
 ) -> None:
@@ -58,6 +74,7 @@ def run_worker(
         os.nice(settings.worker_nice)
     context = WorkerContext.build(settings)
     set_context(context)
+    wait_for_redis(context.redis)
     log.info(
         "worker ready: model %s, queue %s",
         context.analyzer.model_version,

@@ -74,7 +74,7 @@ def submit_comment() -> tuple[Response, int, dict[str, str]]:
 
 @bp.get("/comments/<comment_id>")
 def get_comment(comment_id: str) -> Response:
-    with resources().db.session() as session:
+    with resources().db.session(read_only=True) as session:
         site = current_site(session)
         comment = services.get_site_comment(session, site, comment_id)
         return jsonify(comment_for_site(comment))
@@ -84,7 +84,7 @@ def get_comment(comment_id: str) -> Response:
 def article_comments(article_id: str) -> Response:
     """Public: the site is named by ``?site=`` (the widget) or by its API key (the site's server)."""
     page, per_page = schemas.page_args(request.args)
-    with resources().db.session() as session:
+    with resources().db.session(read_only=True) as session:
         site_name = request.args.get("site")
         if request.args.get("key"):
             site = current_caller(session).site

@@ -68,7 +68,7 @@ def request_site() -> DoorSite | None:
             context = site_cache.cached_context_for_key(kind, value)
             if context is None:
                 try:
-                    with resources().db.session() as session:
+                    with resources().db.session(read_only=True) as session:
                         context = site_cache.context_for_key(session, kind, value)
                 except ModerationError:
                     context = None  # the view itself answers with the right error

@@ -82,7 +82,7 @@ def _site_timezone(session: Session, site: SiteContext) -> str:
 @bp.get("/comments/<comment_id>/status")
 def comment_status(comment_id: str) -> Response:
     """Only the status: the widget follows the reader's own comment (its id is unguessable)."""
-    with resources().db.session() as session:
+    with resources().db.session(read_only=True) as session:
         caller = current_caller(session)
         comment = services.get_site_comment(session, caller.site, comment_id)
         return jsonify({"id": comment.id, "status": comment.status})

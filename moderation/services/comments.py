@@ -143,7 +143,7 @@ def find_lost_comments(
     db: Database, *, grace_seconds: float, stale_seconds: float, limit: int = 5000
 ) -> list[str]:
     now = utcnow()
-    with db.session() as session:
+    with db.session(read_only=True) as session:
         return repo.lost_comment_ids(
             session,
             never_enqueued_before=now - timedelta(seconds=grace_seconds),
@@ -187,5 +187,5 @@ def published_threads(
 
 
 def comment_status_counts(db: Database) -> dict[str, int]:
-    with db.session() as session:
+    with db.session(read_only=True) as session:
         return repo.status_counts(session)

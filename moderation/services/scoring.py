@@ -177,7 +177,8 @@ def score_comments(
     otherwise), and a site's shadow candidate scores them too, without deciding anything.
     """
     report = ScoringReport(requested=len(comment_ids))
-    with db.session() as session:
+    # Read-only: on SQLite it takes no write lock while the web stores comments.
+    with db.session(read_only=True) as session:
         rows = repo.pending_for_scoring(session, list(dict.fromkeys(comment_ids)))
         # Read in the same transaction as the batch: a policy change or a promotion applies from
         # the next batch on. One query for all the sites' settings: a batch's fixed cost is paid
@@ -228,8 +229,10 @@ def score_comments(
         shadows += _shadow_rows(models, versions, group, group_decisions, standings, policies, now)
     for decision in decisions:
         report.by_status[decision["b_status"]] = report.by_status.get(decision["b_status"], 0) + 1
+    serialized = db.dialect == "sqlite"
+    rows = repo.serialize_decisions(decisions) if serialized else decisions
     with db.session() as session:
-        report.scored = repo.save_model_decisions(session, decisions)
+        report.scored = repo.save_model_decisions(session, rows, serialized=serialized)
         if shadows:
             repo.save_shadow_scores(session, shadows)
     return report

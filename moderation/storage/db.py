@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,16 +26,51 @@ def _sqlite_connect(foreign_keys: bool) -> Any:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.close()
 
     return connect
 
 
+#: The rare waits other than for the write lock (a reader during WAL recovery after a crash).
+BUSY_TIMEOUT_MS = 30000
+#: How long a writer waits for the write lock before the database counts as unavailable.
+WRITE_LOCK_TIMEOUT = 30.0
+#: A waiting writer tries again after this long, growing to ``WRITE_RETRY_MAX``. SQLite's own busy
+#: handler sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50 and then 100 ms between tries: in a
+#: burst, where a web thread or worker holds the lock a millisecond or two, a writer slept up to
+#: 100 ms for a lock long free (the p99 tail docs/performance.md measures).
+WRITE_RETRY_FIRST = 0.0002
+WRITE_RETRY_MAX = 0.002
+#: ``Database.session(read_only=True)`` sets this execution option: a plain (deferred) BEGIN.
+READ_ONLY = "moderation_read_only"
+
+
 def _sqlite_begin(connection: Any) -> None:
-    # IMMEDIATE takes the write lock up front: a deferred transaction that reads then writes fails at
-    # once (SQLITE_BUSY, no waiting) when another process wrote in between, e.g. a worker and the web.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    """IMMEDIATE takes the write lock up front: a deferred transaction that reads then writes fails at
+    once (SQLITE_BUSY, no waiting) when another process wrote in between, e.g. a worker and the web.
+    A read-only session begins deferred: under WAL it never waits for, nor holds up, a writer."""
+    dbapi = connection.connection.dbapi_connection
+    if connection.get_execution_options().get(READ_ONLY):
+        dbapi.execute("BEGIN")
+        return
+    # Wait for the lock with short sleeps of our own instead of SQLite's busy handler; the busy
+    # timeout is off only while asking for the lock (two PRAGMAs cost microseconds).
+    dbapi.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline, delay = time.monotonic() + WRITE_LOCK_TIMEOUT, WRITE_RETRY_FIRST
+        while True:
+            try:
+                dbapi.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                    # As SQLAlchemy wraps driver errors, so that callers answer 503.
+                    raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
+            time.sleep(delay)
+            delay = min(WRITE_RETRY_MAX, delay * 1.5)
+    finally:
+        dbapi.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def make_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs: Any) -> Engine:
@@ -70,13 +106,16 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, read_only: bool = False) -> Iterator[Session]:
         """A transaction: committed on success, rolled back on error.
 
-        Connection failures surface as ``StorageUnavailable`` so callers answer 503.
+        ``read_only``: a session that never writes (on SQLite it then neither waits for nor blocks
+        the one writer). Connection failures surface as ``StorageUnavailable`` so callers answer 503.
         """
         session = self.sessionmaker()
         try:
+            if read_only and self.dialect == "sqlite":
+                session.connection(execution_options={READ_ONLY: True})
             yield session
             session.commit()
         except (OperationalError, DBAPIError) as exc:
@@ -93,7 +132,7 @@ class Database:
     def ping(self) -> None:
         try:
             with self.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+                connection.execution_options(**{READ_ONLY: True}).execute(text("SELECT 1"))
         except (OperationalError, DBAPIError) as exc:
             raise StorageUnavailable(f"database unavailable: {exc.orig or exc}") from exc
 

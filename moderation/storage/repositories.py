@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Text, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from moderation.storage.models import (
@@ -167,24 +169,29 @@ class AuthorRef(NamedTuple):
 def get_or_create_article(
     session: Session, site_id: int, external_id: str, title: str | None, url: str | None
 ) -> int:
-    """The id of the site's article, creating it; concurrent first posts may race on the insert."""
+    """The id of the site's article, creating it; concurrent first posts may race on the insert.
+
+    The insert skips a conflicting row (``ON CONFLICT DO NOTHING``, on both backends) instead of
+    failing: on PostgreSQL a failed statement aborts the request's whole transaction (a SAVEPOINT
+    through the session did not shield it: three concurrent first posts answered 500,
+    tests/faults/test_supervision.py found it).
+    """
     connection = session.connection()
     key = {"site_id": site_id, "external_id": external_id}
     row = connection.execute(_ARTICLE, key).first()
     if row is None:
-        try:
-            with session.begin_nested():
-                return connection.execute(
-                    insert(Article)
-                    .values(
-                        site_id=site_id, external_id=external_id, title=title, url=url, created_at=utcnow()
-                    )
-                    .returning(Article.id)
-                ).scalar_one()
-        except IntegrityError:
-            row = connection.execute(_ARTICLE, key).first()
-            if row is None:
-                raise
+        insert_for = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        made = connection.execute(
+            insert_for(Article)
+            .values(site_id=site_id, external_id=external_id, title=title, url=url, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["site_id", "external_id"])
+            .returning(Article.id)
+        ).scalar()
+        if made is not None:
+            return int(made)
+        row = connection.execute(_ARTICLE, key).first()
+        if row is None:
+            raise LookupError(f"article {external_id!r} of site {site_id} vanished while being created")
     changes = {k: v for k, v in (("title", title), ("url", url)) if v and getattr(row, k) != v}
     if changes:
         connection.execute(update(Article).where(Article.id == row.id).values(**changes))
@@ -291,24 +298,18 @@ def pending_for_scoring(session: Session, comment_ids: Sequence[str]) -> list[Pe
     return [PendingComment(*row) for row in rows]
 
 
-def save_model_decisions(session: Session, decisions: Sequence[dict[str, Any]]) -> int:
-    """Write scored results in one executemany; only comments still pending change.
-
-    The ``status == 'pending'`` guard makes scoring idempotent: a comment scored twice (a job
-    retried after a crash) or decided by a moderator first keeps its first decision.
-    """
-    if not decisions:
-        return 0
+def _decisions_statement(serialized: bool) -> Any:
     table = Comment.__table__
-    statement = (
+    json_param = (lambda name: bindparam(name, type_=Text)) if serialized else bindparam
+    return (
         update(table)
         .where(table.c.id == bindparam("b_id"), table.c.status == "pending")
         .values(
             status=bindparam("b_status"),
-            analysis=bindparam("b_analysis"),
+            analysis=json_param("b_analysis"),
             model_version=bindparam("b_model_version"),
             decided_by="model",
-            decision_reasons=bindparam("b_reasons"),
+            decision_reasons=json_param("b_reasons"),
             scored_at=bindparam("b_at"),
             decided_at=bindparam("b_at"),
             score_toxicity=bindparam("b_toxicity"),
@@ -317,6 +318,35 @@ def save_model_decisions(session: Session, decisions: Sequence[dict[str, Any]]) 
             score_max=bindparam("b_max"),
         )
     )
+
+
+_SAVE_DECISIONS = _decisions_statement(serialized=False)
+_SAVE_SERIALIZED_DECISIONS = _decisions_statement(serialized=True)
+
+
+def serialize_decisions(decisions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The JSON columns as text, made before the transaction: on SQLite the batch's UPDATE then holds
+    the one write lock only for the database's own work (the web's posts wait for that lock), not
+    for encoding 256 analyses. Stored exactly as the JSON type stores them (``json.dumps``)."""
+    return [
+        {**row, "b_analysis": json.dumps(row["b_analysis"]), "b_reasons": json.dumps(row["b_reasons"])}
+        for row in decisions
+    ]
+
+
+def save_model_decisions(
+    session: Session, decisions: Sequence[dict[str, Any]], *, serialized: bool = False
+) -> int:
+    """Write scored results in one executemany; only comments still pending change.
+
+    The ``status == 'pending'`` guard makes scoring idempotent: a comment scored twice (a job
+    retried after a crash) or decided by a moderator first keeps its first decision. With
+    ``serialized``, the rows come from ``serialize_decisions`` (SQLite only: PostgreSQL's JSON
+    parameters are typed).
+    """
+    if not decisions:
+        return 0
+    statement = _SAVE_SERIALIZED_DECISIONS if serialized else _SAVE_DECISIONS
     result = session.connection().execute(statement, list(decisions))
     return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(decisions)
 
