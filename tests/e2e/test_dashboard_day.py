@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from moderation.scoring.artifact import read_manifest, resolve_version_dir
 from moderation.settings import DEFAULT_MODEL_DIR
 from moderation.storage.models import Comment, Report, utcnow
 from tests.e2e.helpers import sign_in
@@ -175,11 +176,14 @@ def test_author_panel_note_and_a_reply_as_the_newspaper(page, app, db, site, lin
 def test_the_policy_shows_the_thresholds_in_effect_and_the_audit_says_what_changed(page, db, site, chief):
     sign_in(page, "chief")
     page.goto(f"/dashboard/admin/sites/{site.id}/policy")
+    manifest = read_manifest(resolve_version_dir(DEFAULT_MODEL_DIR))
+    threshold = f"{manifest['thresholds']['toxicity'] * 100:.1f}%"
     toxicity = page.locator("td.effective[data-attribute='toxicity']")
-    expect(toxicity).to_contain_text("giữ lại từ 26.5% (ngưỡng của mô hình 2026.11.2)")
+    expect(toxicity).to_contain_text(f"giữ lại từ {threshold} (ngưỡng của mô hình {manifest['version']})")
     expect(toxicity).to_contain_text("không bao giờ tự động từ chối")
     assert (
-        page.get_by_label("Độc hại – Giữ lại chờ duyệt từ").get_attribute("placeholder") == "mô hình: 26.5%"
+        page.get_by_label("Độc hại – Giữ lại chờ duyệt từ").get_attribute("placeholder")
+        == f"mô hình: {threshold}"
     )
     page.get_by_label("Độc hại – Giữ lại chờ duyệt từ").fill("40")
     page.get_by_label("Spam – Từ chối từ").fill("95")

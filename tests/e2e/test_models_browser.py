@@ -8,6 +8,7 @@ import dataclasses
 import pytest
 from playwright.sync_api import expect
 
+from moderation.scoring.artifact import resolve_version_dir
 from moderation.storage.models import Site
 from tests.e2e.helpers import sign_in
 from tests.e2e.seed import add_comment
@@ -35,7 +36,7 @@ def test_promote_anyway_shadow_and_roll_back(page, db, site, chief):
     sign_in(page, "chief")
     page.get_by_role("link", name="Chính sách").click()
     page.get_by_role("link", name="Mô hình và học").click()
-    expect(page.locator(".model-live")).to_have_text("mặc định đã cài 2026.11.2")
+    expect(page.locator(".model-live")).to_have_text(f"mặc định đã cài {resolve_version_dir().name}")
     refused = page.locator("article.candidate", has_text=BAD)
     expect(refused.locator("tr.regression")).to_have_count(1)
 
