@@ -369,3 +369,21 @@ def test_no_span_inside_a_link(analyzer, text: str, url: str) -> None:
     start = text.index(url)
     assert scored.spans, "the insult outside the link is still marked"
     assert all(end <= start or begin >= start + len(url) for begin, end in scored.spans), scored.spans
+
+
+@pytest.mark.parametrize(
+    "text, phrase",
+    [("thang nay do hoi", "do hoi"), ("thằng này dở hơi quá đi", "dở hơi"), ("thằng này óc chó", "óc chó")],
+)
+def test_an_insult_of_two_words_is_marked_whole(analyzer, text: str, phrase: str) -> None:
+    """Issue 16: in "dở hơi" only "hơi" was marked."""
+    marked = [text[a:b] for a, b in analyzer.score([text])[0].spans]
+    assert any(phrase in m for m in marked), marked
+
+
+@pytest.mark.parametrize(
+    "text", ["chem gio vua thoi", "nói phét, chém gió cả ngày", "Ông ấy chém gió giỏi lắm"]
+)
+def test_common_phrases_that_collide_with_insults_without_accents_are_not_marked(analyzer, text: str) -> None:
+    """Issue 16: "chem gio" (chém gió, to boast) was marked as offensive."""
+    assert analyzer.score([text])[0].spans == []

@@ -212,9 +212,63 @@ class SpanTagger:
         if not canonical_text:
             return []
         spans, scores = self.token_scores(canonical_text, folded_text, doc)
-        return merge(
-            [s for s, score in zip(spans, scores, strict=True) if score >= self._logit], canonical_text
-        )
+        marked = [score >= self._logit for score in scores]
+        if any(marked):
+            marked = whole_phrases(spans, marked, canonical_text, folded_text)
+        return merge([s for s, keep in zip(spans, marked, strict=True) if keep], canonical_text)
+
+
+#: Insults of two or more words that the per-token tagger tends to mark in part ("dở hơi" as "hơi"):
+#: when one of their words is marked, the whole phrase is.
+WHOLE_PHRASES = (
+    "dở hơi",
+    "dở người",
+    "ngu như bò",
+    "ngu như chó",
+    "óc chó",
+    "óc lợn",
+    "mất dạy",
+    "vô học",
+    "khốn nạn",
+    "đần độn",
+    "ngu dốt",
+    "mặt dày",
+    "vô văn hóa",
+    "thiểu năng",
+    "bại não",
+)
+#: Ordinary phrases whose words, typed without accents, collide with insults ("chem gio" is
+#: "chém gió", to boast; "chém" alone reads as violence): never marked.
+BENIGN_PHRASES = ("chém gió", "nói phét", "con chó nhà", "chó mèo", "thịt chó")
+
+
+def _occurrences(phrase: str, canonical_text: str, folded_text: str) -> list[tuple[int, int]]:
+    """Where ``phrase`` stands in the text, with its accents or typed wholly without them."""
+    found = [m.span() for m in re.finditer(rf"(?<!\w){re.escape(phrase)}(?!\w)", canonical_text)]
+    plain = fold_same_length(phrase)
+    for m in re.finditer(rf"(?<!\w){re.escape(plain)}(?!\w)", folded_text):
+        a, b = m.span()
+        if canonical_text[a:b] == folded_text[a:b]:
+            found.append((a, b))
+    return found
+
+
+def whole_phrases(
+    spans: list[tuple[int, int]], marked: list[bool], canonical_text: str, folded_text: str
+) -> list[bool]:
+    """Mark whole insult phrases, unmark benign ones (token offsets into the canonical text)."""
+    out = list(marked)
+    for phrases, value in ((WHOLE_PHRASES, True), (BENIGN_PHRASES, False)):
+        for phrase in phrases:
+            if fold_same_length(phrase) not in folded_text:
+                continue
+            for a, b in _occurrences(phrase, canonical_text, folded_text):
+                inside = [i for i, (s, e) in enumerate(spans) if s >= a and e <= b]
+                if value and not any(out[i] for i in inside):
+                    continue
+                for i in inside:
+                    out[i] = value
+    return out
 
 
 def merge(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
