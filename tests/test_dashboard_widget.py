@@ -14,7 +14,9 @@ from moderation.storage.models import AuditEntry, Report
 from tests.e2e.helpers import client_sign_in, csrf_token, htmx, status_of
 from tests.e2e.seed import add_comment, make_moderator
 
-FLOOD = "Vay tiền nhanh lãi suất thấp, giải ngân trong ngày, liên hệ ngay hôm nay"
+# A clean text that many readers paste (a campaign): only the flood rule holds it. (A loan ad here
+# would be held by the spam model on its own.)
+FLOOD = "Cả nước cùng chung tay ủng hộ đồng bào miền Trung khắc phục hậu quả bão lũ"
 
 
 @pytest.fixture

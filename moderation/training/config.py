@@ -55,6 +55,8 @@ class TrainConfig:
     #: False keeps the span tagger of the model training starts from (no out-of-fold models).
     train_spans: bool = True
     span_folds: int = SPAN_FOLDS
+    #: Folds of the spam model's out-of-fold threshold (``spam_training``).
+    spam_folds: int = 4
 
 
 FULL = TrainConfig()
@@ -65,6 +67,7 @@ QUICK = TrainConfig(
     vihsd_toxicity_weights=(0.0,),
     max_train_rows=4000,
     train_spans=False,
+    spam_folds=2,
 )
 PROFILES = {"full": FULL, "quick": QUICK}
 

@@ -67,7 +67,9 @@ def build_version(
     models.coef = models.coef.astype(np.float16).astype(np.float32)
     thresholds = tune_thresholds(models, splits)
     echo("training the news-spam stage (out-of-fold C and threshold)")
-    models.spam_stage, thresholds["spam"], spam_choices = train_spam_stage(models, splits, echo)
+    models.spam_stage, thresholds["spam"], spam_choices = train_spam_stage(
+        models, subset(splits, config.max_train_rows), echo, folds=config.spam_folds, site=site
+    )
     output.mkdir(parents=True, exist_ok=True)
     staging = stage_models(models, output, version)
     reloaded = Analyzer(LinearModels.load(staging), {"version": version, "thresholds": thresholds})

@@ -39,6 +39,7 @@ from moderation.scoring.rules import text_rules
 from moderation.scoring.spam import FEATURES, KINDS, SpamStage, read_lexicon
 from moderation.text.normalize import fold
 from moderation.text.prepare import prepare
+from moderation.training.config import SiteRows
 from moderation.training.data import Split, strip_diacritics
 from moderation.training.folds import fold_of
 from moderation.training.intervals import share_interval
@@ -118,8 +119,15 @@ class StageRows:
             self.group.append(group)
 
 
-def stage_rows(splits: dict[str, Split], corpus: Sequence[CorpusRow]) -> StageRows:
+def stage_rows(
+    splits: dict[str, Split], corpus: Sequence[CorpusRow], site: SiteRows | None = None
+) -> StageRows:
     rows = StageRows()
+    if site is not None and site.count("spam"):
+        # A newsroom's own spam decisions (``moderation retrain``): its standard, weighted like the corpus.
+        texts, values = site.rows("spam")
+        for text, value in zip(texts, values.tolist(), strict=True):
+            rows.add(text, int(value), "site")
     for row in corpus:
         rows.add(row.text, row.label, "corpus_spam" if row.label else "corpus_clean")
     for key in ("vispam/train", "vispam/dev"):
@@ -152,6 +160,7 @@ SOURCE_WEIGHTS = {
     "vispam_clean": 1.0,
     "news": 1.0,
     "news_train": 1.0,
+    "site": 20.0,
 }
 
 
@@ -203,6 +212,8 @@ def train_spam_stage(
     echo: Callable[[str], None] = print,
     corpus_path: Path = TRAIN_FILE,
     c_grid: Sequence[float] = C_GRID,
+    folds: int = FOLDS,
+    site: SiteRows | None = None,
 ) -> tuple[SpamStage, float, dict[str, Any]]:
     """Fit the spam model on n-grams and signals together; C and threshold out of fold.
 
@@ -210,7 +221,7 @@ def train_spam_stage(
     stays one sparse product plus a few dozen signals. Returns (stage, threshold, choices).
     """
     corpus = read_corpus(corpus_path)
-    rows = stage_rows(splits, corpus)
+    rows = stage_rows(splits, corpus, site)
     vocabulary = read_lexicon()
     probe = SpamStage(weights=np.zeros(len(FEATURES)), bias=0.0, vocabulary=vocabulary)
     grams, signals = stage_features(models, rows.texts, probe)
@@ -221,13 +232,13 @@ def train_spam_stage(
     weights[y == 1] *= (weights[y == 0].sum() / weights[y == 1].sum()) / 2
     negatives = np.isin(source, ("news", "news_train", "corpus_clean"))
     echo(f"  spam: {len(y)} rows ({int(y.sum())} spam), {grams.shape[1]} n-grams, {signals.shape[1]} signals")
-    splitter = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
-    folds = list(splitter.split(np.zeros(len(y)), y, groups=np.array(rows.group)))
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=SEED)
+    split = list(splitter.split(np.zeros(len(y)), y, groups=np.array(rows.group)))
     best: tuple[float, float, float, np.ndarray] | None = None
     for c in c_grid:
         started = time.perf_counter()
         oof = np.zeros(len(y))
-        for train, test in folds:
+        for train, test in split:
             oof[test] = _fit(x[train], y[train], weights[train], c).predict_proba(x[test])[:, 1]
         t = _threshold(oof, negatives)
         recall = float(np.mean(oof[source == "corpus_spam"] >= t))
@@ -256,7 +267,7 @@ def train_spam_stage(
         "C": c,
         "threshold": threshold,
         "fpr_budget": FPR_BUDGET,
-        "folds": FOLDS,
+        "folds": folds,
         "rows": len(y),
         "corpus_rows": len(corpus),
         "source_weights": SOURCE_WEIGHTS,
