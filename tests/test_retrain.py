@@ -53,7 +53,13 @@ def newsroom(db, store, analyzer):
         site, _ = services.create_site(session, "bao-tinh")
         moderator = services.create_moderator(session, "bien-tap", "correct horse battery", "admin", ())
         learning.promote(session, site, "quick-base", actor="test", versions=registry)
-        learning.update_learning_settings(session, site.id, {"min_labels": 50}, actor="test")
+        # Tolerance 0.05: the held-out sets here are ~85 decisions per attribute (2 for spam), whose
+        # macro-F1 moves by 3 points by chance alone (the candidate of 2026.12.1 lost 0.03 on hate
+        # speech and 0.33 on 2 spam labels while gaining 0.34 on toxicity); the inverted labels
+        # below lose far more than that.
+        learning.update_learning_settings(
+            session, site.id, {"min_labels": 50, "tolerance": 0.05}, actor="test"
+        )
         # The probe texts are posted three times: the door's repeat and flood checks stay out of the way.
         services.update_abuse_settings(
             session, site.id, {"duplicate_window_minutes": 0, "flood_window_minutes": 0}, actor="test"
