@@ -9,6 +9,7 @@ import pytest
 
 from moderation import services
 from moderation.services import review
+from moderation.services.scoring import REJECTED_BY_MODERATOR
 from moderation.storage.models import Comment
 
 INSULT = "Thằng viết bài này ngu như bò"
@@ -64,22 +65,49 @@ def test_an_accent_stripped_copy_of_a_rejected_insult_is_rejected_with_the_origi
     assert (body["decision"]["by"], body["decision"]["reasons"]) == ("model", second.decision_reasons)
 
 
-def test_a_copy_of_a_comment_a_moderator_rejected_is_rejected_with_their_reason(
+def test_a_copy_of_a_comment_a_moderator_rejected_is_rejected_without_their_note(
     client, db, site, run_workers
 ):
+    """A moderator's reason is free text that may hold internal remarks: copies get a fixed code,
+    in the database, the site's API and the analysis alike; the original keeps the moderator's."""
     original = post(client, site, CLEAN)
     run_workers()
     assert stored(db, original).status == "published"
     with db.session() as session:
         moderator = services.create_moderator(session, "linh", "correct horse battery")
         identity = services.ModeratorIdentity(moderator.id, "linh", "moderator", None)
+    note = "Lạc đề; nội bộ: tài khoản này của phóng viên Tuấn, đừng trả lời"
     with db.session() as session:
-        review.decide(session, identity, original, "reject", "Lạc đề")
+        review.decide(session, identity, original, "reject", note)
     copy = post(client, site, CLEAN_STRIPPED)
     run_workers()
+    assert stored(db, original).decision_reasons == [note]
     second = stored(db, copy)
-    assert (second.status, second.decision_reasons) == ("rejected", ["duplicate", "Lạc đề"])
+    assert (second.status, second.decision_reasons) == ("rejected", ["duplicate", REJECTED_BY_MODERATOR])
     assert second.analysis["decision"] == "reject"
+    assert second.analysis["reasons"] == ["duplicate", REJECTED_BY_MODERATOR]
+    body = api_view(client, site, copy)
+    assert (body["decision"]["by"], body["decision"]["reasons"]) == ("model", second.decision_reasons)
+    assert "Tuấn" not in str(body) and "Lạc đề" not in str(body)
+    # A copy of that copy follows it, still with the code only.
+    third = post(client, site, CLEAN_STRIPPED + "!", name="Lò Văn Páo")
+    run_workers()
+    assert stored(db, third).decision_reasons == ["duplicate", REJECTED_BY_MODERATOR]
+
+
+def test_a_copy_of_a_comment_a_moderator_rejected_without_a_reason_still_says_why(
+    client, db, site, run_workers
+):
+    original = post(client, site, CLEAN)
+    run_workers()
+    with db.session() as session:
+        moderator = services.create_moderator(session, "linh", "correct horse battery")
+        identity = services.ModeratorIdentity(moderator.id, "linh", "moderator", None)
+    with db.session() as session:
+        review.decide(session, identity, original, "reject", None)
+    copy = post(client, site, CLEAN_STRIPPED)
+    run_workers()
+    assert stored(db, copy).decision_reasons == ["duplicate", REJECTED_BY_MODERATOR]
 
 
 def test_a_copy_of_a_published_comment_is_held_and_scored(client, db, site, run_workers):

@@ -60,6 +60,7 @@ REASONS = {
     "banned_author": _l("Banned author"),
     "duplicate": _l("Duplicate comment"),
     "flood": _l("Same text from many senders (flood)"),
+    "rejected_by_moderator": _l("Copy of a comment a moderator rejected"),
     "honeypot": _l("Bot trap: the hidden field was filled"),
     "too_fast": _l("Sent too soon after opening the form"),
     "premoderation": _l("Pre-moderation of every comment"),

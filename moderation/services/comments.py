@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from moderation.errors import NotFound, ValidationError
 from moderation.services import antiabuse, site_cache
+from moderation.services.author_names import check_author_name
 from moderation.services.site_cache import SiteContext
 from moderation.storage import repositories as repo
 from moderation.storage.db import Database
@@ -50,8 +51,10 @@ def submit_comment(
     same transaction (one commit per post instead of two); the caller must call
     ``unmark_enqueued`` if handing it to the queue then fails. ``site`` may be the cached
     ``SiteContext`` (the web's hot path) or the site itself; ``recent`` is where recent
-    fingerprints are kept for the repeat and flood checks.
+    fingerprints are kept for the repeat and flood checks. A name that reads as the newsroom's
+    own is refused (``ValidationError``): its replies are published by ``services.newsroom``.
     """
+    check_author_name(submission.author_name, site.name)
     context = site if isinstance(site, SiteContext) else site_cache.context(session, site)
     article_id = site_cache.article_id(
         session, site.id, submission.article_id, submission.article_title, submission.article_url

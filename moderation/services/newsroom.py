@@ -3,7 +3,8 @@ comment (moderators only, never in a thread or the public API) and replies publi
 
 Notes are audit entries (``action="note"``, the text in ``reason``): stored once, shown on the
 card and in the audit log, and nowhere a reader can see. A reply is a comment of the site's own
-author ("Ban biên tập"), published at once by the moderator who wrote it, never scored.
+author ("Ban biên tập"), published at once by the moderator who wrote it, never scored. Readers
+cannot post under that name (``services.author_names``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from moderation.errors import ValidationError
 from moderation.services.accounts import ModeratorIdentity
+from moderation.services.author_names import NEWSROOM_NAME
 from moderation.services.review import _author_for, visible_comment
 from moderation.storage import repositories as repo
 from moderation.storage.models import AuditEntry, Author, Comment, Site, utcnow
@@ -24,8 +26,6 @@ from moderation.text import fold
 MAX_NOTE_CHARS = 2000
 MAX_REPLY_CHARS = 5000
 HISTORY_LIMIT = 500
-#: The name a newsroom's replies are signed with, followed by the site's name.
-NEWSROOM_NAME = "Ban biên tập"
 
 
 @dataclass(frozen=True)

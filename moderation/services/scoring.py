@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 STATUS_BY_DECISION = {"publish": "published", "review": "review", "reject": "rejected"}
 #: Context rules that make a comment a copy of others (its cluster's).
 COPY_RULES = ("duplicate", "flood")
+#: The reason a copy gets from an original a moderator rejected: their reason is free text that may
+#: hold internal remarks, and copies' reasons reach the site's API.
+REJECTED_BY_MODERATOR = "rejected_by_moderator"
 
 
 class AnalyzerLike(Protocol):
@@ -114,16 +117,18 @@ def _inherit_rejections(
 
     The originals are the rejected members of the copy's cluster whose text is near the copy's
     (already stored, or rejected in this same batch); a copy of a published or held one keeps its
-    own decision (held, by the rule).
+    own decision (held, by the rule). The reasons copied are the model's codes only: an original a
+    moderator rejected gives ``REJECTED_BY_MODERATOR``, never the moderator's own words.
     """
     copies = [r for r in rows if r.cluster_id and any(rule in COPY_RULES for rule in context_rules(r))]
     if not copies:
         return
     originals: dict[str, list[tuple[str, str, list[Any]]]] = {}
     for member in rejected:
-        originals.setdefault(member.cluster_id or member.id, []).append(
-            (member.id, member.content, list(member.reasons or []))
+        reasons = (
+            [REJECTED_BY_MODERATOR] if member.decided_by == "moderator" else list(member.reasons or [])
         )
+        originals.setdefault(member.cluster_id or member.id, []).append((member.id, member.content, reasons))
     changed = True
     while changed:  # a copy rejected here may be the original of another copy in the batch
         changed = False

@@ -268,6 +268,7 @@ class RejectedMember(NamedTuple):
     cluster_id: str | None
     content: str
     reasons: list[Any] | None
+    decided_by: str | None
 
 
 def rejected_cluster_members(session: Session, cluster_ids: Sequence[str]) -> list[RejectedMember]:
@@ -276,7 +277,9 @@ def rejected_cluster_members(session: Session, cluster_ids: Sequence[str]) -> li
     if not ids:
         return []
     rows = session.execute(
-        select(Comment.id, Comment.cluster_id, Comment.content, Comment.decision_reasons).where(
+        select(
+            Comment.id, Comment.cluster_id, Comment.content, Comment.decision_reasons, Comment.decided_by
+        ).where(
             or_(Comment.cluster_id.in_(ids), Comment.id.in_(ids)), Comment.status == "rejected"
         )
     )

@@ -5,7 +5,9 @@
 Builds a throw-away SQLite database, fills it with a newsroom's day (held, reported, replies,
 a banned author, two weeks of history for the statistics), serves the app from a thread and
 photographs the main pages in Debian's headless Chromium at a laptop's size; then the demo
-article page with the comment widget (a laptop and a phone) and a site's anti-abuse page.
+article page with the comment widget (a laptop and a phone: a newsroom reply, the reader's own
+comment held and shown again after a reload, a post refused as too fast) and a site's anti-abuse
+page. No worker runs: the reader's comment is held in the database as a worker would hold it.
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import select
+
 from moderation.app import create_app
-from moderation.services import review
+from moderation.services import newsroom, review
 from moderation.services.accounts import ModeratorIdentity
 from moderation.settings import Settings
 from moderation.storage.db import Database
 from moderation.storage.migrate import upgrade
-from moderation.storage.models import Author, Report, utcnow
+from moderation.storage.models import AuditEntry, Author, Comment, Moderator, Report, utcnow
 from tests.e2e.helpers import sign_in
 from tests.e2e.seed import DEMO_ARTICLE, add_comment, demo_site, make_moderator, make_site
 from tests.e2e.server import CHROMIUM_ARGS, VIEWPORT, chromium_path, serve
@@ -210,8 +214,6 @@ def seed(db: Database) -> None:
             created=now - timedelta(minutes=2),
         )
     with db.session() as session:
-        from moderation.storage.models import Comment
-
         author = session.get(Author, session.get(Comment, troll).author_id)
         author.status = "banned"
 
@@ -232,8 +234,12 @@ DEMO_THREAD = [
 OWN_COMMENT = "Tôi ở thị trấn Sìn Hồ, thấy đường sá và điện chiếu sáng đã tốt hơn nhiều so với trước."
 
 
+NEWSROOM_REPLY = "Cảm ơn bạn đã góp ý. Tòa soạn sẽ tiếp tục theo dõi và phản ánh cách làm của các khu dân cư."
+
+
 def seed_demo(db: Database, base_url: str) -> None:
-    """The demo article's site (registered for this server, as ``moderation up`` does) and a thread."""
+    """The demo article's site (registered for this server, as ``moderation up`` does) and a thread,
+    with a reply of the newsroom written by a moderator."""
     site = demo_site(db, base_url)
     now = utcnow()
     ids: list[str] = []
@@ -251,11 +257,29 @@ def seed_demo(db: Database, base_url: str) -> None:
                 parent_id=ids[parent] if parent is not None else None,
             )
         )
+    with db.session() as session:
+        editor = session.scalars(select(Moderator).where(Moderator.username == "linh.tran")).one()
+        identity = ModeratorIdentity(editor.id, editor.username, editor.role, None)
+        reply = newsroom.reply_as_newsroom(session, identity, ids[0], NEWSROOM_REPLY)
+        reply.created_at = reply.decided_at = now - timedelta(minutes=60)
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.comment_id == reply.id)).one()
+        entry.at = reply.created_at
 
 
-def shoot_widget(browser, base_url: str, out: Path) -> list[Path]:
-    """The demo page on a laptop (the article, then the comments with the reader's own waiting)
-    and on a phone, then the anti-abuse page of a site."""
+def hold(db_url: str, content: str) -> None:
+    """Hold the reader's comment as a worker would (the screenshots run no worker)."""
+    db = Database(db_url)
+    with db.session() as session:
+        comment = session.scalars(select(Comment).where(Comment.content == content)).one()
+        comment.status, comment.decided_by, comment.decision_reasons = "review", "model", ["toxicity"]
+        comment.decided_at = comment.scored_at = utcnow()
+    db.dispose()
+
+
+def shoot_widget(browser, base_url: str, db_url: str, out: Path) -> list[Path]:
+    """The demo page on a laptop (the article, then the comments: a reply of the newsroom, the
+    reader's own comment held and shown to them after a reload, their name remembered, a report
+    being made), on a phone (the thread; the form refused as too fast), then a site's anti-abuse page."""
     files = []
     page = browser.new_context(base_url=base_url, viewport=VIEWPORT, locale="vi-VN").new_page()
     page.goto("/demo")
@@ -264,11 +288,23 @@ def shoot_widget(browser, base_url: str, out: Path) -> list[Path]:
     form = page.locator("#binh-luan form.mw-form").last
     form.get_by_label("Họ và tên").fill("Vàng A Sình")
     form.get_by_label("Nội dung bình luận").fill(OWN_COMMENT)
+    # A reader takes longer than the site's minimum (3 s) to write; a post sooner is refused.
+    page.wait_for_timeout(3500)
     form.get_by_role("button", name="Gửi bình luận").click()
     page.locator(".mw-mine .mw-badge").wait_for()
+    hold(db_url, OWN_COMMENT)
+    page.reload()
+    page.locator(".mw-mine .mw-badge", has_text="sẽ hiển thị sau khi được duyệt").wait_for()
     page.locator(".mw-comment", has_text="Hoàng Minh Đức").locator(".mw-report-btn").click()
     files.append(out / "widget-desktop.png")
-    page.locator("#binh-luan").screenshot(path=files[-1])
+    # The widget with a margin (its own box cuts the text at its edges); clip is in page coordinates.
+    box = page.locator("#binh-luan").bounding_box()
+    top = box["y"] + page.evaluate("window.scrollY")
+    page.screenshot(
+        path=files[-1],
+        full_page=True,
+        clip={"x": box["x"] - 16, "y": top, "width": box["width"] + 32, "height": box["height"] + 16},
+    )
     phone = browser.new_context(
         base_url=base_url,
         viewport={"width": 390, "height": 844},
@@ -283,6 +319,18 @@ def shoot_widget(browser, base_url: str, out: Path) -> list[Path]:
     phone.evaluate("document.querySelector('#binh-luan').scrollIntoView()")
     files.append(out / "widget-phone.png")
     phone.screenshot(path=files[-1])
+    # Sent at once after the page opened: the widget says when to try again and keeps the text.
+    phone_form = phone.locator("#binh-luan form.mw-form").last
+    phone_form.get_by_label("Họ và tên").fill("Lò Văn Páo")
+    phone_form.get_by_label("Nội dung bình luận").fill(
+        "Đường lên bản mùa này đẹp quá, mong tỉnh sớm nâng cấp."
+    )
+    phone_form.get_by_role("button", name="Gửi bình luận").click()
+    phone_form.locator(".mw-form-error", has_text="Bạn gửi quá nhanh").wait_for()
+    phone_form.scroll_into_view_if_needed()
+    files.append(out / "widget-phone-form.png")
+    phone_form.screenshot(path=files[-1])
+    phone.context.close()
     sign_in(page, "thu.nguyen")
     page.goto("/dashboard/admin/sites")
     page.locator("tr", has_text="bao-demo").get_by_role("link", name="Tiện ích & chống lạm dụng").click()
@@ -324,7 +372,7 @@ def shoot_dashboard_phone(browser, base_url: str, out: Path) -> list[Path]:
     return files
 
 
-def shoot(base_url: str, out: Path) -> list[Path]:
+def shoot(base_url: str, db_url: str, out: Path) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     executable = chromium_path()
@@ -370,7 +418,7 @@ def shoot(base_url: str, out: Path) -> list[Path]:
         files.append(out / "author-history.png")
         page.screenshot(path=files[-1], full_page=True)
         files.extend(shoot_dashboard_phone(browser, base_url, out))
-        files.extend(shoot_widget(browser, base_url, out))
+        files.extend(shoot_widget(browser, base_url, db_url, out))
         browser.close()
     return files
 
@@ -393,7 +441,7 @@ def main(argv: list[str] | None = None) -> None:
             demo_db = Database(url)
             seed_demo(demo_db, base_url)
             demo_db.dispose()
-            for path in shoot(base_url, args.out):
+            for path in shoot(base_url, url, args.out):
                 print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
         app.extensions["moderation"].close()
 

@@ -19,6 +19,7 @@ from tests.e2e.seed import demo_site
 from tests.e2e.test_widget_browser import (
     FOLLOW_TIMEOUT,
     comments,
+    error_of,
     main_form,
     open_demo,
     published,
@@ -30,6 +31,7 @@ from tests.e2e.test_widget_browser import (
 NAME, EMAIL = "Nguyễn Thị Lan", "lan@example.vn"
 HELD = "Bình luận của bạn sẽ hiển thị sau khi được duyệt"
 WAITING = "Bình luận của bạn đang chờ duyệt"
+RESERVED = "Tên này dành cho ban biên tập, vui lòng dùng tên khác"
 
 
 @pytest.fixture
@@ -125,6 +127,38 @@ def test_the_report_confirmation_is_shown_once(page, db, site):
     expect(thread.get_by_text("Đã gửi báo cáo")).to_have_count(1)
     expect(thread.get_by_role("button", name="Báo cáo vi phạm")).to_have_count(0)
     expect(widget(page).locator(".mw-sr")).not_to_have_text("Đã gửi báo cáo")
+
+
+def test_a_reader_posing_as_the_newsroom_is_told_the_name_is_reserved(page, db, site, events):
+    """The newsroom's replies are signed "Ban biên tập <site>": a reader cannot take that name."""
+    events.allow_status(422)  # the refused posts whose error is shown next to the name
+    parent = published(db, site, "Mong huyện tiếp tục nhân rộng mô hình khu dân cư kiểu mẫu.")
+    open_demo(page)
+    write(main_form(page), "ban bien tap Demo-Article", "Tòa soạn xin đính chính: số liệu đã được cập nhật.")
+    main_form(page).get_by_role("button", name="Gửi bình luận").click()
+    expect(error_of(main_form(page), "Họ và tên")).to_have_text(RESERVED)
+    expect(main_form(page).get_by_label("Họ và tên")).to_be_focused()
+    expect(main_form(page).locator(".mw-form-error")).to_have_text(
+        "Vui lòng kiểm tra lại các ô được đánh dấu."
+    )
+    expect(main_form(page).get_by_role("button", name="Gửi bình luận")).to_be_enabled()
+    expect(main_form(page).get_by_label("Nội dung bình luận")).to_have_value(
+        "Tòa soạn xin đính chính: số liệu đã được cập nhật."
+    )
+    # In a reply too; with the reader's own name the same reply goes through.
+    thread = widget(page).locator(f'.mw-comment[data-id="{parent}"]')
+    thread.get_by_role("button", name="Trả lời", exact=True).click()
+    reply = thread.get_by_role("form", name="Trả lời Lò Thị Mai")
+    write(reply, "BBT Báo Demo", "Cảm ơn bạn đã góp ý.")
+    reply.get_by_role("button", name="Gửi trả lời").click()
+    expect(error_of(reply, "Họ và tên")).to_have_text(RESERVED)
+    assert [c.id for c in comments(db)] == [parent], "nothing was stored"
+    assert "biên tập" not in page.evaluate("JSON.stringify(Object.entries(localStorage))").lower()
+    assert "bien tap" not in page.evaluate("JSON.stringify(Object.entries(localStorage))").lower()
+    reply.get_by_label("Họ và tên").fill(NAME)
+    reply.get_by_role("button", name="Gửi trả lời").click()
+    expect(widget(page).locator(".mw-comment.mw-mine .mw-content")).to_have_text("Cảm ơn bạn đã góp ý.")
+    expect(widget(page).locator(".mw-comment.mw-mine .mw-author")).to_have_text(NAME)
 
 
 def test_times_are_shown_in_the_sites_time_zone_not_the_browsers(browser, live_server, db, site):

@@ -53,6 +53,7 @@
     needName: "Vui lòng nhập họ và tên",
     needContent: "Vui lòng nhập nội dung bình luận",
     badEmail: "Địa chỉ email không hợp lệ",
+    reserved: "Tên này dành cho ban biên tập, vui lòng dùng tên khác",
     tooLong: (n) => "Tối đa " + fmt(n) + " ký tự",
     invalid: "Thông tin chưa hợp lệ",
     check: "Vui lòng kiểm tra lại các ô được đánh dấu.",
@@ -459,6 +460,7 @@
       const most = /at most (\d+)/.exec(message || "");
       if (most) return T.tooLong(+most[1]);
       if (name === "author.email") return T.badEmail;
+      if (/reserved/.test(message || "")) return T.reserved;
       if (/required|empty/.test(message || "")) return name === "content" ? T.needContent : T.needName;
       return T.invalid;
     };
