@@ -17,6 +17,7 @@ from moderation.dashboard import labels
 from moderation.errors import ValidationError
 from moderation.extensions import resources
 from moderation.services.learning import SCHEDULES, LearningSettings
+from moderation.services.learning_report import SECTIONS
 
 if TYPE_CHECKING:
     from moderation.scoring.registry import ModelRegistry
@@ -135,7 +136,7 @@ def report_rows(report: Mapping[str, Any] | None) -> list[ReportRow]:
     worse = {str(e.get("metric")) for e in guard.get("regressions") or [] if isinstance(e, dict)}
     current, candidate = report.get("current") or {}, report.get("candidate") or {}
     rows: list[ReportRow] = []
-    for section, title in (("held_out", "site held-out"), ("public_dev", "public dev")):
+    for section, title in SECTIONS:
         before, after = current.get(section) or {}, candidate.get(section) or {}
         for name, figures in after.items():
             figure_names = ("macro_f1", "agreement") if isinstance(figures, dict) else ("f1",)

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+#: The report's sections (key, title): the title prefixes the guard's metric names. The public
+#: figures are out-of-fold ones for the models trained on train + dev, dev ones for the others.
+SECTIONS = (
+    ("held_out", "site held-out"),
+    ("public_cv", "cross-validated"),
+    ("public_dev", "public dev"),
+)
+
 
 def render_report(report: dict[str, Any]) -> str:
     """The comparison as a Markdown table (also what ``moderation retrain`` prints)."""
@@ -13,8 +21,8 @@ def render_report(report: dict[str, Any]) -> str:
         "| figure | live | candidate | change |",
         "|---|---|---|---|",
     ]
-    for section, title in (("held_out", "site held-out"), ("public_dev", "public dev")):
-        current, candidate = report["current"][section], report["candidate"][section]
+    for section, title in SECTIONS:
+        current, candidate = report["current"].get(section, {}), report["candidate"].get(section, {})
         for name in candidate:
             before = current.get(name)
             after = candidate[name]

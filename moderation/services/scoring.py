@@ -125,9 +125,7 @@ def _inherit_rejections(
         return
     originals: dict[str, list[tuple[str, str, list[Any]]]] = {}
     for member in rejected:
-        reasons = (
-            [REJECTED_BY_MODERATOR] if member.decided_by == "moderator" else list(member.reasons or [])
-        )
+        reasons = [REJECTED_BY_MODERATOR] if member.decided_by == "moderator" else list(member.reasons or [])
         originals.setdefault(member.cluster_id or member.id, []).append((member.id, member.content, reasons))
     changed = True
     while changed:  # a copy rejected here may be the original of another copy in the batch

@@ -279,9 +279,7 @@ def rejected_cluster_members(session: Session, cluster_ids: Sequence[str]) -> li
     rows = session.execute(
         select(
             Comment.id, Comment.cluster_id, Comment.content, Comment.decision_reasons, Comment.decided_by
-        ).where(
-            or_(Comment.cluster_id.in_(ids), Comment.id.in_(ids)), Comment.status == "rejected"
-        )
+        ).where(or_(Comment.cluster_id.in_(ids), Comment.id.in_(ids)), Comment.status == "rejected")
     )
     return [RejectedMember(*row) for row in rows]
 

@@ -35,7 +35,7 @@ def _datasets(path: Path | None) -> Path:
 )
 @click.option("--version", "version", default=DEFAULT_VERSION, show_default=True, help="model version")
 def train(datasets_dir: Path | None, output: Path, version: str) -> None:
-    """Rebuild the shipped models from the datasets' train splits (tuned on dev)."""
+    """Rebuild the shipped models from the datasets' train and dev splits (chosen by cross-validation)."""
     from moderation.training.evaluate import metrics_table
     from moderation.training.pipeline import build_version
 

@@ -30,7 +30,7 @@ FEATURIZER: Mapping[str, Any] = {
 C_GRID: Mapping[str, tuple[float, ...]] = {
     "toxicity": (0.5, 1.0, 2.0),
     "constructive": (0.5, 1.0, 2.0),
-    "hate": (1.0, 2.0),
+    "hate": (2.0, 4.0),
     "spam": (1.0, 4.0),
 }
 #: Weights of the ViHSD rows (offensive or hate = toxic; relative to ViCTSD, both class-balanced)
@@ -57,6 +57,9 @@ class TrainConfig:
     span_folds: int = SPAN_FOLDS
     #: Folds of the spam model's out-of-fold threshold (``spam_training``).
     spam_folds: int = 4
+    #: Folds of the cross-validation over train + dev that chooses C, calibration and thresholds of
+    #: toxicity, constructiveness and hate speech (``crossval``).
+    cv_folds: int = 5
 
 
 FULL = TrainConfig()
@@ -68,6 +71,7 @@ QUICK = TrainConfig(
     max_train_rows=4000,
     train_spans=False,
     spam_folds=2,
+    cv_folds=2,
 )
 PROFILES = {"full": FULL, "quick": QUICK}
 

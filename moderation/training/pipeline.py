@@ -52,7 +52,7 @@ def build_version(
     from moderation.training.release import publish, stage_models, training_data
     from moderation.training.spam_training import corpus_data, train_spam_stage
     from moderation.training.train import train_models
-    from moderation.training.tuning import calibrate, tune_thresholds
+    from moderation.training.tuning import calibrate, cross_validated, tune_thresholds
 
     if not valid_version(version):
         raise ValueError(f"invalid version {version!r}")
@@ -62,10 +62,11 @@ def build_version(
     splits = without_texts(load_all(root), exclude)
     # Calibrate and tune on what will be served: the coefficients as stored (float16).
     models.coef = models.coef.astype(np.float16).astype(np.float32)
-    echo("calibrating scores and tuning thresholds on the dev splits")
-    calibration = calibrate(models, splits)
+    echo("calibrating scores and choosing thresholds on the out-of-fold scores")
+    calibration = calibrate(models, splits, trained.oof)
     models.coef = models.coef.astype(np.float16).astype(np.float32)
-    thresholds = tune_thresholds(models, splits)
+    thresholds = tune_thresholds(models, splits, trained.oof)
+    trained.choices["cross_validated"] = cross_validated(models, trained.oof, thresholds)
     echo("training the news-spam stage (out-of-fold C and threshold)")
     models.spam_stage, thresholds["spam"], spam_choices = train_spam_stage(
         models, subset(splits, config.max_train_rows), echo, folds=config.spam_folds, site=site
@@ -83,6 +84,7 @@ def build_version(
         "toxicity_override": models.toxicity_override,
         "spam_stage": spam_choices,
         "configuration": config.name,
+        "cv_folds": config.cv_folds,
     }
     data = training_data(subset(splits, config.max_train_rows), root) + corpus_data()
     if site is not None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from moderation import services
 from moderation.scoring.artifact import resolve_version_dir
@@ -21,6 +22,9 @@ from moderation.services.scoring import AnalyzerLike, ModelSource
 from moderation.settings import DEFAULT_MODEL_DIR
 from moderation.storage.db import Database
 from moderation.storage.models import Comment, Report, Site
+
+if TYPE_CHECKING:
+    from moderation.training.config import TrainConfig
 
 #: ViHSD labels -> the newsroom's rejection reason (0: clean, approve).
 REASONS = {0: None, 1: "Xúc phạm", 2: "Thù ghét"}
@@ -68,8 +72,19 @@ def moderate(
     return decided
 
 
-def starting_model(datasets: Path, store: Path, spans: SpanTagger, version: str = "quick-base") -> str:
-    """A quick build from the public data only, as a site's live model before it has labels."""
+def starting_model(
+    datasets: Path,
+    store: Path,
+    spans: SpanTagger,
+    version: str = "quick-base",
+    *,
+    config: TrainConfig | None = None,
+    exclude: Collection[str] = (),
+) -> str:
+    """A build from the public data only (quick by default), as a site's live model before it has
+    labels. ``exclude``: the comments the simulated site will receive. The public models train on
+    the dev splits too, and a live model that had seen the site's comments would score them
+    in-sample, as no real site's model does."""
     from moderation.training.config import QUICK
     from moderation.training.pipeline import build_version
 
@@ -77,7 +92,8 @@ def starting_model(datasets: Path, store: Path, spans: SpanTagger, version: str 
         datasets,
         store,
         version,
-        config=QUICK,
+        config=config or QUICK,
+        exclude=exclude,
         base_spans=spans,
         make_current=False,
         measure=False,

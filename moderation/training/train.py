@@ -1,15 +1,18 @@
-"""Rebuilding the shipped models from the train splits, tuning on the dev splits.
+"""Rebuilding the shipped models from the datasets' train and dev splits.
 
 One hashed n-gram featuriser is fitted on the train texts of all four datasets; each attribute is a
 logistic regression on its own dataset's rows, trained on the texts and on copies stripped of
-diacritics (so that text typed without accents scores nearly the same). C (and, for toxicity, the
-weight of ViHSD rows) is chosen on dev by the mean of the macro-F1 with and without accents, each at
-its best threshold. The coefficient vectors are stacked into one matrix.
+diacritics (so that text typed without accents scores nearly the same). For toxicity,
+constructiveness and hate speech the train and dev rows are pooled and C (and, for toxicity, the
+weight of ViHSD rows) is chosen by k-fold cross-validation (``crossval``): the mean out-of-fold
+macro-F1 with and without accents, each at its best threshold; the chosen model is refitted on all the
+pooled rows, and its out-of-fold scores go on to calibration and thresholds (``tuning``). The
+coefficient vectors are stacked into one matrix.
 
 * Toxicity is an NB-weighted logistic regression (Wang & Manning's NB-SVM idea): every feature is
-  scaled by its naive-Bayes log-count ratio on ViCTSD train before the fit. The scaling is folded
+  scaled by its naive-Bayes log-count ratio on the training rows before the fit. The scaling is folded
   into the exported coefficients, so serving is the same single product.
-* Hate speech is a multinomial regression; its class biases and temperature are tuned on dev here,
+* Hate speech is a multinomial regression; its class biases and temperature are tuned out of fold here,
   because the span tagger reads its probabilities.
 * Spam is trained with ViSpamReviews SpamLabel 3 as positives and, as negatives, its SpamLabel 0
   plus the ViCTSD and ViHSD train comments, so that news comments are not called spam.
@@ -39,6 +42,7 @@ from moderation.text.normalize import fold
 from moderation.text.prepare import prepare
 from moderation.text.teencode import TeencodeExpander, load_teencode
 from moderation.training.config import FULL, SPAN_FOLDS, SiteRows, TrainConfig, subset, without_texts
+from moderation.training.crossval import Fit, OutOfFold, Pool, grouped_folds
 from moderation.training.data import Split, load_all, strip_diacritics
 from moderation.training.folds import out_of_fold_probs
 from moderation.training.span_training import SpanData, doc_of, train_span_tagger
@@ -79,6 +83,7 @@ class Trained:
     models: LinearModels
     choices: dict[str, Any]
     seconds: float
+    oof: OutOfFold
 
 
 def nb_ratio(x: sp.csr_matrix, y: np.ndarray, alpha: float = NB_ALPHA) -> np.ndarray:
@@ -98,6 +103,8 @@ class Linear:
     def logits(self, x: sp.csr_matrix) -> np.ndarray:
         return np.asarray(x @ self.coef).ravel() + self.intercept
 
+    __call__ = logits
+
 
 def fit_binary(
     x: sp.csr_matrix,
@@ -116,35 +123,48 @@ def fit_binary(
     return Linear(coef=coef.astype(np.float32), intercept=float(model.intercept_[0]))
 
 
-def dev_score(model: Linear, dev: Sequence[tuple[sp.csr_matrix, np.ndarray]]) -> tuple[float, list[float]]:
-    """Mean macro-F1 over the dev views at their best common threshold, and each view's figure."""
-    probs = [1.0 / (1.0 + np.exp(-model.logits(x))) for x, _ in dev]
-    y = dev[0][1]
-    t = best_threshold(probs, y)
-    scores = [float(f1_score(y, p >= t, average="macro")) for p in probs]
-    return float(np.mean(scores)), scores
+@dataclass
+class Selected:
+    """The chosen candidate of one binary attribute: refitted on everything, and its out-of-fold
+    logits per view (as given, stripped)."""
+
+    model: Linear
+    oof: list[np.ndarray]
 
 
-def select(
+def select_binary(
     name: str,
-    candidates: Sequence[tuple[dict[str, Any], Callable[[], Linear]]],
-    dev: Sequence[tuple[sp.csr_matrix, np.ndarray]],
+    candidates: Sequence[tuple[dict[str, Any], tuple[Pool, Fit]]],
     echo: Callable[[str], None],
-) -> tuple[Linear, dict[str, Any]]:
-    """Fit every candidate, keep the best mean dev macro-F1 over (original, stripped)."""
-    best: tuple[float, dict[str, Any], Linear] | None = None
-    for params, make in candidates:
+) -> tuple[Selected, dict[str, Any]]:
+    """Score every candidate out of fold, keep the best mean macro-F1 over (original, stripped) at its
+    best common threshold, and refit it on all the pooled rows."""
+    best: tuple[float, dict[str, Any], Pool, Fit, list[np.ndarray]] | None = None
+    table = []
+    for params, (pool, fit) in candidates:
         started = time.perf_counter()
-        model = make()
-        mean, scores = dev_score(model, dev)
+        oof = pool.out_of_fold(fit)
+        probs = [1.0 / (1.0 + np.exp(-z)) for z in oof]
+        t = best_threshold(probs, pool.y)
+        scores = [float(f1_score(pool.y, p >= t, average="macro")) for p in probs]
+        mean = float(np.mean(scores))
+        table.append({**params, "cv_mean_macro_f1": round(mean, 4)})
         echo(
-            f"  {name}: {params} dev macro-F1 {scores[0]:.4f}, stripped {scores[-1]:.4f} "
+            f"  {name}: {params} out-of-fold macro-F1 {scores[0]:.4f}, stripped {scores[-1]:.4f} "
             f"({time.perf_counter() - started:.0f}s)"
         )
         if best is None or mean > best[0]:
-            best = (mean, params, model)
+            best = (mean, params, pool, fit, oof)
     assert best is not None
-    return best[2], {**best[1], "dev_mean_macro_f1_at_argmax": round(best[0], 4)}
+    mean, params, pool, fit, oof = best
+    x, y, weights = pool.everything()
+    model = fit(x, y, weights)
+    assert isinstance(model, Linear)
+    return Selected(model=model, oof=oof), {
+        **params,
+        "cv_mean_macro_f1_at_argmax": round(mean, 4),
+        "candidates": table,
+    }
 
 
 def load_lexicon(path: Path = LEXICON_PATH) -> list[str]:
@@ -161,27 +181,28 @@ def _fit_hate(c: float) -> Callable[..., LogisticRegression]:
     return fit
 
 
-def _with_site(
-    x: sp.csr_matrix,
-    y: np.ndarray,
-    weights: np.ndarray,
-    site: SiteRows | None,
-    attribute: str,
-    matrix: Callable[[Sequence[str]], sp.csr_matrix],
-) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-    """Append the site's labels of one attribute (and their diacritic-free copies) to a training set.
-
-    Each site row weighs ``site.weight`` times the mean weight of the public rows.
-    """
+def _site_rows(
+    site: SiteRows | None, attribute: str, matrix: Callable[[Sequence[str]], sp.csr_matrix]
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray] | None:
+    """A site's labels of one attribute and their diacritic-free copies, each weighing ``site.weight``
+    (an average public row weighs 1)."""
     if site is None or not site.count(attribute):
-        return x, y, weights
+        return None
     texts, values = site.rows(attribute)
     both = texts + [strip_diacritics(t) for t in texts]
-    extra = np.full(len(both), site.weight * float(np.mean(weights)), dtype=np.float64)
+    return matrix(both), np.concatenate([values, values]), np.full(len(both), site.weight, dtype=np.float64)
+
+
+def _stack(
+    *parts: tuple[sp.csr_matrix, np.ndarray, np.ndarray] | None,
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray] | None:
+    present = [p for p in parts if p is not None]
+    if not present:
+        return None
     return (
-        sp.vstack([x, matrix(both)]).tocsr(),
-        np.concatenate([y, np.concatenate([values, values])]),
-        np.concatenate([weights, extra]),
+        sp.vstack([p[0] for p in present]).tocsr(),
+        np.concatenate([p[1] for p in present]),
+        np.concatenate([p[2] for p in present]),
     )
 
 
@@ -216,55 +237,64 @@ def train_models(
     def augmented(name: str) -> sp.csr_matrix:
         return sp.vstack([matrix(corpus.texts(name)), matrix(corpus.texts(name, stripped=True))]).tocsr()
 
-    def dev_sets(split: str, column: str) -> list[tuple[sp.csr_matrix, np.ndarray]]:
-        y = np.array(splits[split].column(column))
-        return [(matrix(corpus.texts(split, stripped=s)), y) for s in (False, True)]
-
     coef = np.zeros((featurizer.n_features, len(OUTPUTS)), dtype=np.float32)
     intercept = np.zeros(len(OUTPUTS), dtype=np.float32)
     choices: dict[str, Any] = {}
 
-    x_ctsd = augmented("victsd/train")
-    x_hsd = augmented("vihsd/train")
-    y_hate = np.array(splits["vihsd/train"].column("label_id") * 2)
+    k = config.cv_folds
+    ctsd_texts = corpus.texts("victsd/train") + corpus.texts("victsd/dev")
+    ctsd_views = [matrix(ctsd_texts), matrix([strip_diacritics(t) for t in ctsd_texts])]
+    ctsd_dev = np.arange(len(ctsd_texts)) >= len(splits["victsd/train"].texts)
+    y_tox = np.array(splits["victsd/train"].column("Toxicity") + splits["victsd/dev"].column("Toxicity"))
+    y_con = np.array(
+        splits["victsd/train"].column("Constructiveness") + splits["victsd/dev"].column("Constructiveness")
+    )
+    ctsd_folds = grouped_folds(ctsd_texts, 2 * y_tox + y_con, k)
+    hsd_texts = corpus.texts("vihsd/train") + corpus.texts("vihsd/dev")
+    hsd_views = [matrix(hsd_texts), matrix([strip_diacritics(t) for t in hsd_texts])]
+    hsd_dev = np.arange(len(hsd_texts)) >= len(splits["vihsd/train"].texts)
+    y_hate = np.array(splits["vihsd/train"].column("label_id") + splits["vihsd/dev"].column("label_id"))
+    x_hsd_all = sp.vstack(hsd_views).tocsr()
+    y_hate_views = np.concatenate([y_hate, y_hate])
+    echo(
+        f"  {k}-fold cross-validation over train and dev: ViCTSD {len(ctsd_texts)} comments, "
+        f"ViHSD {len(hsd_texts)}"
+    )
 
     # Toxicity: NB-weighted, ViCTSD plus (maybe) ViHSD rows at a small weight, plus the site's labels.
-    y_ctsd = np.array(splits["victsd/train"].column("Toxicity") * 2)
-    ratio = nb_ratio(x_ctsd, y_ctsd)
-    x_tox = sp.vstack([x_ctsd, x_hsd]).tocsr()
-    y_tox = np.concatenate([y_ctsd, (y_hate > 0).astype(int)])
-
-    def toxicity(c: float, w: float) -> Callable[[], Linear]:
-        weights = np.concatenate(
-            [compute_sample_weight("balanced", y_ctsd), w * compute_sample_weight("balanced", y_hate > 0)]
+    def toxicity(c: float, w: float) -> tuple[Pool, Fit]:
+        hsd_weights = w * np.concatenate([compute_sample_weight("balanced", y_hate > 0)] * 2)
+        extra = _stack(
+            (x_hsd_all, (y_hate_views > 0).astype(int), hsd_weights), _site_rows(site, "toxicity", matrix)
         )
-        # The mean public weight is that of ViCTSD's balanced rows (1), whatever w.
-        x, y, weights = _with_site(x_tox, y_tox, weights, site, "toxicity", matrix)
-        if site is not None and site.count("toxicity"):
-            weights[len(y_tox) :] = site.weight
-        return lambda: fit_binary(x, y, c, sample_weight=weights, scale=ratio)
+        pool = Pool(ctsd_views, y_tox, compute_sample_weight("balanced", y_tox), ctsd_folds, extra)
 
-    model, choices["toxicity"] = select(
+        def fit(x: sp.csr_matrix, y: np.ndarray, weights: np.ndarray) -> Linear:
+            keep = weights > 0
+            return fit_binary(x, y, c, sample_weight=weights, scale=nb_ratio(x[keep], y[keep]))
+
+        return pool, fit
+
+    tox, choices["toxicity"] = select_binary(
         "toxicity",
         [
             ({"C": c, "vihsd_weight": w}, toxicity(c, w))
             for w in config.vihsd_toxicity_weights
             for c in grid["toxicity"]
         ],
-        dev_sets("victsd/dev", "Toxicity"),
         echo,
     )
     choices["toxicity"]["nb_alpha"] = NB_ALPHA
-    coef[:, 0], intercept[0] = model.coef, model.intercept
+    coef[:, 0], intercept[0] = tox.model.coef, tox.model.intercept
 
-    y = np.array(splits["victsd/train"].column("Constructiveness") * 2)
-    model, choices["constructive"] = select(
-        "constructive",
-        [({"C": c}, lambda c=c: fit_binary(x_ctsd, y, c)) for c in grid["constructive"]],
-        dev_sets("victsd/dev", "Constructiveness"),
-        echo,
+    def constructive(c: float) -> tuple[Pool, Fit]:
+        pool = Pool(ctsd_views, y_con, compute_sample_weight("balanced", y_con), ctsd_folds)
+        return pool, lambda x, y, w: fit_binary(x, y, c, sample_weight=w)
+
+    con, choices["constructive"] = select_binary(
+        "constructive", [({"C": c}, constructive(c)) for c in grid["constructive"]], echo
     )
-    coef[:, 1], intercept[1] = model.coef, model.intercept
+    coef[:, 1], intercept[1] = con.model.coef, con.model.intercept
 
     spam = splits["vispam/train"]
     labels = spam.column("SpamLabel")
@@ -274,48 +304,73 @@ def train_models(
     texts = spam_pos + spam_neg + news
     x_spam = matrix(texts + [strip_diacritics(t) for t in texts])
     y_spam = np.array(([1] * len(spam_pos) + [0] * (len(spam_neg) + len(news))) * 2)
-    x_spam, y_spam, w_spam = _with_site(x_spam, y_spam, np.ones(len(y_spam)), site, "spam", matrix)
-    dev_spam = splits["vispam/dev"]
-    dev_labels = dev_spam.column("SpamLabel")
-    dev_texts = [t for t, label in zip(dev_spam.texts, dev_labels, strict=True) if label in (0, 3)]
-    dev_y = np.array([int(label == 3) for label in dev_labels if label in (0, 3)])
-    model, choices["spam"] = select(
-        "spam",
-        [
-            ({"C": c}, lambda c=c: fit_binary(x_spam, y_spam, c, sample_weight=w_spam, balanced=False))
-            for c in grid["spam"]
-        ],
-        [(matrix(dev_texts), dev_y)],
-        echo,
-    )
+    stacked = _stack((x_spam, y_spam, np.ones(len(y_spam))), _site_rows(site, "spam", matrix))
+    assert stacked is not None
+    x_spam, y_spam, w_spam = stacked
+    # The text model's spam column is one input of the spam stage (``spam_training``), which is chosen
+    # out of fold itself; this column keeps one C.
+    model = fit_binary(x_spam, y_spam, grid["spam"][-1], sample_weight=w_spam, balanced=False)
+    choices["spam"] = {"C": grid["spam"][-1]}
     coef[:, 2], intercept[2] = model.coef, model.intercept
 
-    hate_dev = dev_sets("vihsd/dev", "label_id")
-    x_hate, y_hate_all, w_hate = _with_site(x_hsd, y_hate, np.ones(len(y_hate)), site, "hate_speech", matrix)
-    best_hate: tuple[float, float, LogisticRegression, np.ndarray, float] | None = None
+    hate_pool = Pool(
+        hsd_views,
+        y_hate,
+        np.ones(len(y_hate)),
+        grouped_folds(hsd_texts, y_hate, k),
+        _site_rows(site, "hate_speech", matrix),
+    )
+    best_hate: tuple[float, float, list[np.ndarray], np.ndarray, float] | None = None
+    table = []
     for c in grid["hate"]:
         t0 = time.perf_counter()
-        hate = _fit_hate(c)(x_hate, y_hate_all, w_hate)
-        bias, temp, score = tune_hate([hate.decision_function(x) for x, _ in hate_dev], hate_dev[0][1])
-        echo(f"  hate_speech: C={c} dev mean macro-F1 {score:.4f} ({time.perf_counter() - t0:.0f}s)")
+        fit = _fit_hate(c)
+        oof = hate_pool.out_of_fold(lambda x, y, w, fit=fit: fit(x, y, w).decision_function)
+        bias, temp, score = tune_hate(oof, y_hate)
+        table.append({"C": c, "cv_mean_macro_f1": round(score, 4)})
+        echo(f"  hate_speech: C={c} {k}-fold mean macro-F1 {score:.4f} ({time.perf_counter() - t0:.0f}s)")
         if best_hate is None or score > best_hate[0]:
-            best_hate = (score, c, hate, bias, temp)
+            best_hate = (score, c, oof, bias, temp)
     assert best_hate is not None
-    score, c_hate, hate, hate_bias, temp = best_hate
+    score, c_hate, hate_oof, hate_bias, temp = best_hate
+    hate = _fit_hate(c_hate)(*hate_pool.everything())
     choices["hate_speech"] = {
         "C": c_hate,
-        "dev_mean_macro_f1_at_argmax": round(score, 4),
+        "cv_mean_macro_f1_at_argmax": round(score, 4),
+        "candidates": table,
         "bias": [round(float(b), 4) for b in hate_bias],
         "temperature": round(temp, 4),
     }
     # Served as softmax((z + bias) / T): fold T into the coefficients and the bias.
     coef[:, 3:6], intercept[3:6] = hate.coef_.T / temp, hate.intercept_ / temp
     hate_bias = hate_bias / temp
+    x_hsd = augmented("vihsd/train")
+    y_hate_train = np.array(splits["vihsd/train"].column("label_id") * 2)
+    oof = OutOfFold(
+        toxicity=tox.oof,
+        constructive=con.oof,
+        hate=[z / temp for z in hate_oof],
+        y_toxicity=y_tox,
+        y_constructive=y_con,
+        y_hate=y_hate,
+        victsd_dev=ctsd_dev,
+        vihsd_dev=hsd_dev,
+        victsd_texts=ctsd_texts,
+    )
 
     if config.train_spans or base_spans is None:
         echo("training the span tagger (ViHOS), with out-of-fold hate probabilities")
         tagger, choices["spans"] = _train_spans(
-            corpus, matrix, x_hsd, y_hate, _fit_hate(c_hate), hate, hate_bias, temp, echo, config.span_folds
+            corpus,
+            matrix,
+            x_hsd,
+            y_hate_train,
+            _fit_hate(c_hate),
+            hate,
+            hate_bias,
+            temp,
+            echo,
+            config.span_folds,
         )
     else:
         echo("keeping the span tagger of the model this one starts from")
@@ -328,7 +383,7 @@ def train_models(
         spans=tagger,
         teencode=dict(corpus.expander.table),
     )
-    return Trained(models=models, choices=choices, seconds=time.perf_counter() - started)
+    return Trained(models=models, choices=choices, seconds=time.perf_counter() - started, oof=oof)
 
 
 def _train_spans(

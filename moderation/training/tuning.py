@@ -1,8 +1,11 @@
-"""Choices made on the dev splits: hate class biases and temperature, Platt scaling, thresholds.
+"""Hate class biases and temperature, Platt scaling and thresholds, chosen on out-of-fold scores.
 
-Everything is chosen by the mean of the figure on the dev texts as given and stripped of diacritics,
-so that accent-less text is not sacrificed to accented text. Dev figures measured after this tuning
-are optimistic; the held-out test splits are measured from outside the project.
+Toxicity, constructiveness and hate speech are calibrated and thresholded on the out-of-fold scores
+of their pooled train and dev rows (``crossval``, ``train.OutOfFold``); the text model's spam column
+on ViSpamReviews dev (the spam stage that serves spam chooses its own threshold out of fold). Every
+choice is made by the mean of the figure on the texts as given and stripped of diacritics, so that
+accent-less text is not sacrificed to accented text. The held-out test splits are measured from
+outside the project.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from sklearn.metrics import f1_score
 from moderation.scoring.model import LinearModels
 from moderation.text.prepare import prepare
 from moderation.training.calibration import expected_calibration_error, platt, temperature
+from moderation.training.crossval import OutOfFold
 from moderation.training.data import Split, strip_diacritics
+from moderation.training.intervals import macro_f1, macro_f1_interval
 
 #: The share of clean news comments that spam may flag on dev (the target is under 1%).
 SPAM_FPR_BUDGET = 0.005
@@ -83,36 +88,44 @@ def tune_hate(logits: Sequence[np.ndarray], y: np.ndarray) -> tuple[np.ndarray, 
     return bias, t, best[0]
 
 
-def calibrate(models: LinearModels, splits: dict[str, Split]) -> dict[str, Any]:
-    """Platt-scale toxicity, constructive and spam on dev and fold the result into ``models``.
+def _platt_into(models: LinearModels, out: int, z: np.ndarray, y: np.ndarray) -> tuple[float, float, dict]:
+    a, b = platt(z, y)
+    models.coef[:, out] *= a
+    models.intercept[out] = a * models.intercept[out] + b
+    return (
+        a,
+        b,
+        {
+            "a": round(a, 5),
+            "b": round(b, 5),
+            "ece_before": round(expected_calibration_error(_sigmoid(z), y), 4),
+            "ece_after": round(expected_calibration_error(_sigmoid(a * z + b), y), 4),
+        },
+    )
+
+
+def calibrate(models: LinearModels, splits: dict[str, Split], oof: OutOfFold) -> dict[str, Any]:
+    """Platt-scale toxicity and constructive on their out-of-fold logits, spam on dev; fold the result
+    into ``models`` and the out-of-fold logits.
 
     Spam is calibrated on ViSpamReviews dev (SpamLabel 3 against 0) plus the ViCTSD dev comments as
     negatives: a mixed stream, so its probabilities are only indicative for pure news traffic.
-    Returns the (a, b) pairs and the dev calibration errors before and after.
+    Returns the (a, b) pairs and the calibration errors before and after.
     """
+    report: dict[str, Any] = {}
+    for out, name, y in ((0, "toxicity", oof.y_toxicity), (1, "constructive", oof.y_constructive)):
+        views: list[np.ndarray] = getattr(oof, name)
+        a, b, report[name] = _platt_into(models, out, np.concatenate(views), np.concatenate([y] * len(views)))
+        setattr(oof, name, [a * z + b for z in views])
+        report[name]["on"] = "out-of-fold, train + dev"
     ctsd = splits["victsd/dev"]
     spam = splits["vispam/dev"]
     labels = spam.column("SpamLabel")
     spam_texts = [t for t, label in zip(spam.texts, labels, strict=True) if label in (0, 3)]
     spam_y = [int(label == 3) for label in labels if label in (0, 3)]
-    sets = {
-        0: ("toxicity", ctsd.texts, ctsd.column("Toxicity")),
-        1: ("constructive", ctsd.texts, ctsd.column("Constructiveness")),
-        2: ("spam", spam_texts + ctsd.texts, spam_y + [0] * len(ctsd.texts)),
-    }
-    report: dict[str, Any] = {}
-    for out, (name, texts, y) in sets.items():
-        z = np.concatenate([logits_of(models, v)[:, out] for v in variants(texts)])
-        yy = np.array(list(y) * 2)
-        a, b = platt(z, yy)
-        models.coef[:, out] *= a
-        models.intercept[out] = a * models.intercept[out] + b
-        report[name] = {
-            "a": round(a, 5),
-            "b": round(b, 5),
-            "ece_before": round(expected_calibration_error(_sigmoid(z), yy), 4),
-            "ece_after": round(expected_calibration_error(_sigmoid(a * z + b), yy), 4),
-        }
+    texts = spam_texts + ctsd.texts
+    z = np.concatenate([logits_of(models, v)[:, 2] for v in variants(texts)])
+    _, _, report["spam"] = _platt_into(models, 2, z, np.array((spam_y + [0] * len(ctsd.texts)) * 2))
     return report
 
 
@@ -120,16 +133,32 @@ def calibrate(models: LinearModels, splits: dict[str, Split]) -> dict[str, Any]:
 OVERRIDES = (0.9, 0.95, 0.97, 0.99, 2.0)
 
 
-def tune_thresholds(models: LinearModels, splits: dict[str, Split]) -> dict[str, float]:
-    """Thresholds (toxicity, constructive, hate_speech, spam) on the dev splits.
+def _victsd_logits(models: LinearModels, oof: OutOfFold) -> list[np.ndarray]:
+    """(n x 6) logits of ViCTSD train + dev per view: toxicity and constructive out of fold, hate
+    from the final model (ViCTSD comments are not ViHSD comments, so it never saw them)."""
+    out = []
+    for v, texts in enumerate(variants(oof.victsd_texts)):
+        z = logits_of(models, texts)
+        z[:, 0], z[:, 1] = oof.toxicity[v], oof.constructive[v]
+        out.append(z)
+    return out
+
+
+def not_clean_of(models: LinearModels, hate_logits: np.ndarray) -> np.ndarray:
+    z = hate_logits + models.hate_bias
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return 1.0 - e[:, 0] / e.sum(axis=1)
+
+
+def tune_thresholds(models: LinearModels, splits: dict[str, Split], oof: OutOfFold) -> dict[str, float]:
+    """Thresholds (toxicity, constructive, hate_speech on out-of-fold scores; spam on dev).
 
     Also sets ``models.toxicity_override``: the candidate with the best mean toxicity macro-F1 at
     its best threshold (the first of equals, so the override is kept when it costs nothing).
     """
-    ctsd = splits["victsd/dev"]
-    ctsd_logits = [logits_of(models, v) for v in variants(ctsd.texts)]
+    ctsd_logits = _victsd_logits(models, oof)
     thresholds: dict[str, float] = {}
-    y = np.array(ctsd.column("Toxicity"))
+    y = oof.y_toxicity
     best: tuple[float, float, float] | None = None
     for override in OVERRIDES:
         models.toxicity_override = override
@@ -140,18 +169,11 @@ def tune_thresholds(models: LinearModels, splits: dict[str, Split]) -> dict[str,
             best = (mean, override, threshold)
     assert best is not None
     models.toxicity_override, thresholds["toxicity"] = best[1], best[2]
-    y = np.array(ctsd.column("Constructiveness"))
-    thresholds["constructive"] = best_threshold([_sigmoid(z[:, 1]) for z in ctsd_logits], y)
+    thresholds["constructive"] = best_threshold([_sigmoid(z) for z in oof.constructive], oof.y_constructive)
+    not_clean = [not_clean_of(models, z) for z in oof.hate]
+    thresholds["hate_speech"] = plateau_threshold(not_clean, (oof.y_hate > 0).astype(int))
 
-    hsd = splits["vihsd/dev"]
-    y = np.array(hsd.column("label_id"))
-    not_clean = []
-    for v in variants(hsd.texts):
-        z = logits_of(models, v)[:, 3:6] + models.hate_bias
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        not_clean.append(1.0 - e[:, 0] / e.sum(axis=1))
-    thresholds["hate_speech"] = plateau_threshold(not_clean, (y > 0).astype(int))
-
+    ctsd, hsd = splits["victsd/dev"], splits["vihsd/dev"]
     news = list(ctsd.texts) + [
         t for t, label in zip(hsd.texts, hsd.column("label_id"), strict=True) if label == 0
     ]
@@ -159,3 +181,45 @@ def tune_thresholds(models: LinearModels, splits: dict[str, Split]) -> dict[str,
     allowed = [t for t in _GRID if np.mean(news_spam >= t) <= SPAM_FPR_BUDGET]
     thresholds["spam"] = float(min(allowed)) if allowed else float(_GRID[-1])
     return thresholds
+
+
+def cross_validated(models: LinearModels, oof: OutOfFold, thresholds: dict[str, float]) -> dict[str, Any]:
+    """Out-of-fold figures at the shipped thresholds, on all the pooled rows and on the dev rows
+    alone, as given and stripped, with 95% bootstrap intervals: what the shipped settings score on
+    comments the model that scored them never saw."""
+    ctsd_logits = _victsd_logits(models, oof)
+    probs = [models.probabilities(z) for z in ctsd_logits]
+    preds = {
+        "toxicity": (oof.y_toxicity, [p.toxicity >= thresholds["toxicity"] for p in probs], oof.victsd_dev),
+        "constructive": (
+            oof.y_constructive,
+            [p.constructive >= thresholds["constructive"] for p in probs],
+            oof.victsd_dev,
+        ),
+        "hate_speech": (
+            oof.y_hate,
+            [(z + models.hate_bias).argmax(axis=1) for z in oof.hate],
+            oof.vihsd_dev,
+        ),
+    }
+    out: dict[str, Any] = {}
+    for name, (y, views, dev) in preds.items():
+        figures: dict[str, Any] = {"n": len(y), "n_dev": int(dev.sum())}
+        for suffix, pred in zip(("", "_stripped"), views, strict=True):
+            pred = np.asarray(pred).astype(int)
+            for part, rows in (("", slice(None)), ("_dev_rows", dev)):
+                figures[f"macro_f1{part}{suffix}"] = round(macro_f1(y[rows], pred[rows]), 4)
+                figures[f"macro_f1{part}{suffix}_ci95"] = macro_f1_interval(y[rows], pred[rows])
+        out[name] = figures
+    # What the default policy does to news comments on these scores alone (rules and spam aside):
+    # every comment scored by a toxicity model that never saw it.
+    tox = probs[0].toxicity >= thresholds["toxicity"]
+    hate = not_clean_of(models, ctsd_logits[0][:, 3:6]) >= thresholds["hate_speech"]
+    held = tox | hate
+    clean = oof.y_toxicity == 0
+    out["default_policy_victsd"] = {
+        "published_share_of_non_toxic": round(float(1 - held[clean].mean()), 4),
+        "held_share_of_toxic": round(float(held[~clean].mean()), 4),
+        "n": len(held),
+    }
+    return out
