@@ -190,3 +190,48 @@ def test_fingerprint_words_are_the_runs_of_alphanumeric_characters_for_every_cod
     text = "Đ.m  bọn_nó x2 ½ ²３ (ok) 👍 khong-dau"
     folded = fingerprint.fold(text)
     assert fingerprint._words(text) == "".join(c if c.isalnum() else " " for c in folded).split()
+
+
+def _simhash_by_loops(text: str) -> int:
+    """SimHash as defined, one bit at a time: what the vectorised ``simhash64`` must equal."""
+    import hashlib
+
+    from moderation.text import fingerprint
+
+    words = fingerprint._words(text)
+    features = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    votes = [0] * 64
+    for feature in features:
+        value = int.from_bytes(hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest(), "big")
+        for bit in range(64):
+            votes[bit] += 1 if value >> bit & 1 else -1
+    return sum(1 << bit for bit in range(64) if votes[bit] > 0)
+
+
+def test_simhash_is_bit_identical_to_the_loop_definition_on_many_texts():
+    """Vietnamese with and without accents, emoji, digits, punctuation, empty and one-word texts,
+    long texts, and the corpora's comments when present."""
+    import os
+    import random
+    from pathlib import Path
+
+    from moderation.text import fingerprint
+
+    rng = random.Random(15)
+    pieces = [
+        "Đường", "lên", "bản", "Sìn", "Hồ", "đẹp", "quá", "ngươì", "việt", "NAM", "duong", "len",
+        "😀", "🇻🇳", "👍🏽", "2026", "100%", "...", "!!!", "—", "k", "đc", "ko", "ạ", "Ơ", "ư", "ỹ",
+        "e\u0301", "Ａ", "ß", "İ", "٣", "_", "a_b", "https://vnexpress.net/x-1.html", "\u200b",
+    ]
+    texts = ["", " ", "😀😀", "một", "một hai", "Một hai ba bốn", "một một một một"]
+    texts += [" ".join(rng.choice(pieces) for _ in range(rng.randint(1, 60))) for _ in range(3000)]
+    datasets = Path(os.environ.get("MODERATION_DATASETS_DIR", "/nonexistent"))
+    for path in sorted(datasets.glob("*/dev.csv"))[:2]:
+        texts += path.read_text(encoding="utf-8").splitlines()[:1500]
+    values = {}
+    for text in texts:
+        expected = _simhash_by_loops(text)
+        assert fingerprint.simhash64(text) == expected, text
+        values[text] = expected
+    assert len(set(values.values())) > len(values) * 0.9, "the texts should give mostly distinct hashes"
+    assert any(v >= 1 << 63 for v in values.values()), "the top bit must be exercised too"
