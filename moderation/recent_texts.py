@@ -29,7 +29,7 @@ def _encode(probe: Probe) -> str:
     return "|".join(
         (
             probe.id,
-            str(probe.author_id),
+            probe.author,
             probe.client_ip or "",
             f"{probe.at:.3f}",
             probe.exact,
@@ -41,8 +41,8 @@ def _encode(probe: Probe) -> str:
 def _decode(raw: bytes | str) -> Probe | None:
     try:
         text = raw.decode() if isinstance(raw, bytes) else raw
-        comment_id, author_id, ip, at, exact, simhash = text.split("|")
-        return Probe(comment_id, int(author_id), ip or None, float(at), exact, int(simhash))
+        comment_id, author, ip, at, exact, simhash = text.split("|")
+        return Probe(comment_id, author, ip or None, float(at), exact, int(simhash))
     except (ValueError, UnicodeDecodeError):
         return None
 

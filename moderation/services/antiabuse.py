@@ -11,6 +11,8 @@ reader's browser sees the usual answer.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -93,7 +95,8 @@ class DoorCheck:
     reasons: list[str] = field(default_factory=list)
     #: Hits the worker applies as context rules when it scores the comment (per the rule actions).
     context_rules: list[str] = field(default_factory=list)
-    cluster_id: str | None = None
+    #: Earlier comments this one repeats or floods with: the write joins it to their cluster.
+    cluster_members: frozenset[str] = frozenset()
     #: Bot traps answer like an accepted comment so the bot learns nothing.
     silent: bool = False
 
@@ -118,26 +121,33 @@ def is_banned(session: Session, site_id: int, author: Author | AuthorRef, ip: st
     return session.scalar(select(Ban.id).where(Ban.site_id == site_id, or_(*conditions)).limit(1)) is not None
 
 
+def author_key(name: str, email: str | None) -> str:
+    """Who signs a post (an author row is one name and e-mail), known before the row is: a hash,
+    so that e-mail addresses are not kept in Redis."""
+    return hashlib.blake2b(f"{name}\n{email or ''}".encode(), digest_size=8).hexdigest()
+
+
 @dataclass(frozen=True)
 class Probe:
     """What the repeat and flood checks know of one comment: who sent it, when, its fingerprints."""
 
     id: str
-    author_id: int
+    #: ``author_key`` of its author.
+    author: str
     client_ip: str | None
     at: float
     exact: str
     simhash: int
 
     @classmethod
-    def of(cls, comment: Comment, at: float) -> Probe:
+    def of(cls, comment_id: str, author: str, client_ip: str | None, content: str, at: float) -> Probe:
         return cls(
-            id=comment.id,
-            author_id=comment.author_id,
-            client_ip=comment.client_ip,
+            id=comment_id,
+            author=author,
+            client_ip=client_ip,
             at=at,
-            exact=fingerprint.exact_fingerprint(comment.content),
-            simhash=fingerprint.simhash64(comment.content),
+            exact=fingerprint.exact_fingerprint(content),
+            simhash=fingerprint.simhash64(content),
         )
 
     def near(self, other: Probe) -> bool:
@@ -155,12 +165,12 @@ class RecentIndex(Protocol):
 
 
 def _sender(probe: Probe) -> tuple[str, Any]:
-    return ("ip", probe.client_ip) if probe.client_ip else ("author", probe.author_id)
+    return ("ip", probe.client_ip) if probe.client_ip else ("author", probe.author)
 
 
 def check_at_door(
     session: Session,
-    comment: Comment,
+    comment: Mapping[str, Any],
     author: Author | AuthorRef,
     settings: AbuseSettings,
     *,
@@ -169,7 +179,8 @@ def check_at_door(
     site_has_bans: bool = True,
     recent: RecentIndex | None = None,
 ) -> DoorCheck:
-    """What the door finds about a new comment (added, not yet flushed).
+    """What the door finds about a new comment (its column values, not yet stored); reads only,
+    so that on SQLite it runs before the write lock (``join_cluster`` is the write, if any).
 
     A bot trap decides it now; bans, repeats and floods become context rules for the worker.
 
@@ -179,34 +190,32 @@ def check_at_door(
     if bot_trap is not None:
         return DoorCheck(status="rejected", reasons=[bot_trap], silent=True)
     hits: list[str] = []
-    if author.status == "banned" or (
-        site_has_bans and is_banned(session, comment.site_id, author, comment.client_ip)
-    ):
+    site_id, client_ip, content = comment["site_id"], comment["client_ip"], comment["content"]
+    if author.status == "banned" or (site_has_bans and is_banned(session, site_id, author, client_ip)):
         hits.append("banned_author")
     window = 60 * max(settings.duplicate_window_minutes, settings.flood_window_minutes)
-    probe = Probe.of(comment, now.timestamp())
-    similar = (
-        [p for p in recent.similar_and_remember(comment.site_id, probe, window) if probe.near(p)]
-        if recent is not None and window
-        else []
-    )
-    duplicates = [
-        p
-        for p in similar
-        if p.at >= probe.at - 60 * settings.duplicate_window_minutes
-        and (p.author_id == probe.author_id or (probe.client_ip and p.client_ip == probe.client_ip))
-    ]
-    if duplicates:
-        hits.append("duplicate")
-    flooding = [p for p in similar if p.at >= probe.at - 60 * settings.flood_window_minutes]
-    senders = {_sender(p) for p in flooding} | {_sender(probe)}
-    if fingerprint.significant(comment.content) and len(senders) >= settings.flood_senders:
-        hits.append("flood")
+    similar: list[Probe] = []
+    if recent is not None and window:
+        probe = Probe.of(
+            comment["id"], author_key(author.name, author.email), client_ip, content, now.timestamp()
+        )
+        similar = [p for p in recent.similar_and_remember(site_id, probe, window) if probe.near(p)]
     check = DoorCheck()
-    group = {p.id for p in duplicates + flooding} if ("duplicate" in hits or "flood" in hits) else set()
-    if group:
-        check.cluster_id = _join_cluster(session, group)
-        comment.cluster_id = check.cluster_id
+    if similar:
+        duplicates = [
+            p
+            for p in similar
+            if p.at >= probe.at - 60 * settings.duplicate_window_minutes
+            and (p.author == probe.author or (probe.client_ip and p.client_ip == probe.client_ip))
+        ]
+        if duplicates:
+            hits.append("duplicate")
+        flooding = [p for p in similar if p.at >= probe.at - 60 * settings.flood_window_minutes]
+        senders = {_sender(p) for p in flooding} | {_sender(probe)}
+        if fingerprint.significant(content) and len(senders) >= settings.flood_senders:
+            hits.append("flood")
+        if "duplicate" in hits or "flood" in hits:
+            check.cluster_members = frozenset(p.id for p in duplicates + flooding)
     check.context_rules = hits
     return check
 
@@ -218,8 +227,9 @@ def near_texts(a: str, b: str) -> bool:
     )
 
 
-def _join_cluster(session: Session, member_ids: set[str]) -> str:
+def join_cluster(session: Session, member_ids: Iterable[str]) -> str:
     """The cluster of the earliest member (or that member itself); members without one join it."""
+    member_ids = set(member_ids)
     members = session.execute(
         select(Comment.id, Comment.cluster_id, Comment.created_at)
         .where(Comment.id.in_(list(member_ids)))

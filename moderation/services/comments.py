@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -34,6 +35,118 @@ class CommentSubmission:
     referrer: str | None = None
 
 
+@dataclass
+class Draft:
+    """A new comment checked at the door, complete but for what only its write may add.
+
+    ``row`` holds its column values; ``article_id`` and ``author_id`` in it are None when the
+    article or author is new (or the article's cached copy is stale): the write adds them.
+    """
+
+    row: dict[str, Any]
+    submission: CommentSubmission
+    cluster_members: frozenset[str] = frozenset()
+
+
+def prepare_comment(
+    session: Session,
+    site: Site | SiteContext,
+    submission: CommentSubmission,
+    *,
+    bot_trap: str | None = None,
+    will_enqueue: bool = False,
+    recent: antiabuse.RecentIndex | None = None,
+    read_only: bool = False,
+) -> Draft:
+    """Everything posting does before its INSERT: the checks, the reads, the door's Redis call.
+
+    With ``read_only`` the session only reads (on SQLite a deferred transaction, outside the one
+    write lock): a new author or article is left for ``store_comment``. Without it (PostgreSQL,
+    one transaction for both) the author is found or added here in one statement.
+    """
+    check_author_name(submission.author_name, site.name)
+    context = site if isinstance(site, SiteContext) else site_cache.context(session, site)
+    article_id = site_cache.cached_article_id(
+        site.id, submission.article_id, submission.article_title, submission.article_url
+    )
+    if article_id is None and not read_only:
+        article_id = site_cache.article_id(
+            session, site.id, submission.article_id, submission.article_title, submission.article_url
+        )
+    if submission.parent_id is not None:
+        parent = session.get(Comment, submission.parent_id)
+        known = article_id or repo.find_article_id(session, site.id, submission.article_id)
+        if parent is None or parent.site_id != site.id or parent.article_id != known:
+            raise ValidationError(
+                "unknown parent comment",
+                fields={"parent_id": "no comment with this id under this article"},
+            )
+    name, email = submission.author_name, submission.author_email
+    if read_only:
+        author = repo.find_author(session, site.id, name, email) or repo.AuthorRef(
+            None, site.id, name, email, "normal"
+        )
+    else:
+        author = repo.get_or_create_author(session, site.id, name, email)
+    now = utcnow()
+    row: dict[str, Any] = {
+        "id": new_id(),
+        "site_id": site.id,
+        "article_id": article_id,
+        "author_id": author.id,
+        "parent_id": submission.parent_id,
+        "content": submission.content,
+        "search_text": fold(submission.content),
+        "status": "pending",
+        "client_ip": submission.client_ip,
+        "user_agent": submission.user_agent,
+        "referrer": submission.referrer,
+        "created_at": now,
+        "enqueue_attempts": 0,
+    }
+    # Everything is decided before the one INSERT, made once the comment is complete.
+    door = antiabuse.check_at_door(
+        session,
+        row,
+        author,
+        context.abuse,
+        now=now,
+        bot_trap=bot_trap,
+        site_has_bans=context.has_bans,
+        recent=recent,
+    )
+    if door.status is not None:
+        row.update(status=door.status, decided_by="model", decision_reasons=door.reasons, decided_at=now)
+    else:
+        # While pending (decided_by NULL), ``decision_reasons`` carries the door's context rules to
+        # the worker, which scores the comment and applies them (``services.scoring``).
+        if door.context_rules:
+            row["decision_reasons"] = door.context_rules
+        if will_enqueue:
+            row["enqueued_at"], row["enqueue_attempts"] = now, 1
+    return Draft(row, submission, door.cluster_members)
+
+
+def store_comment(session: Session, draft: Draft) -> tuple[str, str]:
+    """The write of a prepared comment: its article and author if new, its cluster, its INSERT.
+
+    On SQLite this is the whole time the write lock is held. Returns its id and status.
+    """
+    row, submission = draft.row, draft.submission
+    if row["article_id"] is None:
+        row["article_id"] = site_cache.article_id(
+            session, row["site_id"], submission.article_id, submission.article_title, submission.article_url
+        )
+    if row["author_id"] is None:
+        row["author_id"] = repo.get_or_create_author(
+            session, row["site_id"], submission.author_name, submission.author_email
+        ).id
+    if draft.cluster_members:
+        row["cluster_id"] = antiabuse.join_cluster(session, draft.cluster_members)
+    repo.insert_comment_row(session, row)
+    return row["id"], row["status"]
+
+
 def submit_comment(
     session: Session,
     site: Site | SiteContext,
@@ -43,7 +156,9 @@ def submit_comment(
     will_enqueue: bool = False,
     recent: antiabuse.RecentIndex | None = None,
 ) -> Comment:
-    """Store a new comment. The caller commits before answering, then enqueues it if still pending.
+    """Store a new comment in this session's transaction. The caller commits before answering, then
+    enqueues it if still pending (the web's own route splits this in two: ``prepare_comment``,
+    ``store_comment``).
 
     Only a bot trap decides it at once, without scoring; bans, repeats and floods go to the worker
     as context rules (every other comment is scored). ``bot_trap`` names the trap a widget post
@@ -54,59 +169,13 @@ def submit_comment(
     fingerprints are kept for the repeat and flood checks. A name that reads as the newsroom's
     own is refused (``ValidationError``): its replies are published by ``services.newsroom``.
     """
-    check_author_name(submission.author_name, site.name)
-    context = site if isinstance(site, SiteContext) else site_cache.context(session, site)
-    article_id = site_cache.article_id(
-        session, site.id, submission.article_id, submission.article_title, submission.article_url
+    draft = prepare_comment(
+        session, site, submission, bot_trap=bot_trap, will_enqueue=will_enqueue, recent=recent
     )
-    if submission.parent_id is not None:
-        parent = session.get(Comment, submission.parent_id)
-        if parent is None or parent.site_id != site.id or parent.article_id != article_id:
-            raise ValidationError(
-                "unknown parent comment",
-                fields={"parent_id": "no comment with this id under this article"},
-            )
-    author = repo.get_or_create_author(session, site.id, submission.author_name, submission.author_email)
-    now = utcnow()
-    comment = Comment(
-        id=new_id(),
-        site_id=site.id,
-        article_id=article_id,
-        author_id=author.id,
-        parent_id=submission.parent_id,
-        content=submission.content,
-        search_text=fold(submission.content),
-        status="pending",
-        client_ip=submission.client_ip,
-        user_agent=submission.user_agent,
-        referrer=submission.referrer,
-        created_at=now,
-        enqueue_attempts=0,
-    )
-    # Everything is decided before the one INSERT, made once the comment is complete.
-    door = antiabuse.check_at_door(
-        session,
-        comment,
-        author,
-        context.abuse,
-        now=now,
-        bot_trap=bot_trap,
-        site_has_bans=context.has_bans,
-        recent=recent,
-    )
-    if door.status is not None:
-        comment.status = door.status
-        comment.decided_by = "model"
-        comment.decision_reasons = door.reasons
-        comment.decided_at = now
-    else:
-        # While pending (decided_by NULL), ``decision_reasons`` carries the door's context rules to
-        # the worker, which scores the comment and applies them (``services.scoring``).
-        if door.context_rules:
-            comment.decision_reasons = door.context_rules
-        if will_enqueue:
-            comment.enqueued_at, comment.enqueue_attempts = now, 1
-    repo.insert_comment(session, comment)
+    comment_id, _status = store_comment(session, draft)
+    comment = session.get(Comment, comment_id)
+    if comment is None:
+        raise LookupError(f"comment {comment_id} vanished right after its INSERT")
     return comment
 
 

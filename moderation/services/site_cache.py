@@ -53,6 +53,15 @@ def invalidate(site_id: int | None = None) -> None:
                 del _articles[key]
 
 
+def cached_article_id(site_id: int, external_id: str, title: str | None, url: str | None) -> int | None:
+    """The article's id when this process knows it and nothing about it changes; else None."""
+    with _lock:
+        hit = _articles.get((site_id, external_id))
+    if hit and hit[0] > time.monotonic() and (not title or title == hit[2]) and (not url or url == hit[3]):
+        return hit[1]
+    return None
+
+
 def article_id(session: Session, site_id: int, external_id: str, title: str | None, url: str | None) -> int:
     """The id of the site's article, creating it or updating its title and URL when they change.
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,19 +48,86 @@ WRITE_RETRY_MAX = 0.002
 READ_ONLY = "moderation_read_only"
 
 
-def _sqlite_begin(connection: Any) -> None:
-    """IMMEDIATE takes the write lock up front: a deferred transaction that reads then writes fails at
-    once (SQLITE_BUSY, no waiting) when another process wrote in between, e.g. a worker and the web.
-    A read-only session begins deferred: under WAL it never waits for, nor holds up, a writer."""
-    dbapi = connection.connection.dbapi_connection
-    if connection.get_execution_options().get(READ_ONLY):
-        dbapi.execute("BEGIN")
-        return
+class WriterTurns:
+    """The writers of one SQLite file within this process, one at a time on a ``threading.Lock``.
+
+    Threads that each polled SQLite's lock woke on their own schedule, after it was free, and
+    contended for it with the GIL held; queued on a Python lock, the next writer is woken as soon
+    as the last one commits. Other processes (the workers, other web processes) still meet at
+    SQLite's own lock. A turn is taken at BEGIN IMMEDIATE and given back by the commit, the
+    rollback (also the pool's on returning a connection) or the connection's close, whichever
+    comes first, so a failed write never leaves it taken.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        #: ``id()`` of the DBAPI connections whose transaction holds the turn (at most one).
+        self.holders: set[int] = set()
+
+    def take(self, dbapi: sqlite3.Connection, deadline: float) -> None:
+        if not self.lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise OperationalError(
+                "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked (writer queue)")
+            )
+        self.holders.add(id(dbapi))
+
+    def give_back(self, dbapi: Any) -> None:
+        raw = getattr(dbapi, "dbapi_connection", dbapi)
+        if id(raw) in self.holders:
+            self.holders.discard(id(raw))
+            self.lock.release()
+
+
+#: One queue of writers per database file in this process (engines of one file share it).
+_turns: dict[str, WriterTurns] = {}
+_turns_lock = threading.Lock()
+
+
+def _reset_turns_after_fork() -> None:
+    # A child forked while a thread of the parent held a turn would otherwise never get one.
+    global _turns_lock
+    _turns.clear()
+    _turns_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_reset_turns_after_fork)
+
+
+def writer_turns(path: str) -> WriterTurns:
+    key = os.path.realpath(path)
+    with _turns_lock:
+        return _turns.setdefault(key, WriterTurns())
+
+
+def _sqlite_begin(turns: WriterTurns | None) -> Any:
+    def begin(connection: Any) -> None:
+        """IMMEDIATE takes the write lock up front: a deferred transaction that reads then writes
+        fails at once (SQLITE_BUSY, no waiting) when another process wrote in between, e.g. a worker
+        and the web. A read-only session begins deferred: under WAL it never waits for, nor holds
+        up, a writer."""
+        dbapi = connection.connection.dbapi_connection
+        if connection.get_execution_options().get(READ_ONLY):
+            dbapi.execute("BEGIN")
+            return
+        deadline = time.monotonic() + WRITE_LOCK_TIMEOUT
+        if turns is not None:
+            turns.take(dbapi, deadline)
+        try:
+            _begin_immediate(dbapi, deadline)
+        except BaseException:
+            if turns is not None:
+                turns.give_back(dbapi)
+            raise
+
+    return begin
+
+
+def _begin_immediate(dbapi: sqlite3.Connection, deadline: float) -> None:
     # Wait for the lock with short sleeps of our own instead of SQLite's busy handler; the busy
     # timeout is off only while asking for the lock (two PRAGMAs cost microseconds).
     dbapi.execute("PRAGMA busy_timeout=0")
     try:
-        deadline, delay = time.monotonic() + WRITE_LOCK_TIMEOUT, WRITE_RETRY_FIRST
+        delay = WRITE_RETRY_FIRST
         while True:
             try:
                 dbapi.execute("BEGIN IMMEDIATE")
@@ -73,6 +142,21 @@ def _sqlite_begin(connection: Any) -> None:
         dbapi.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
+def _give_back_after(dialect: Any, turns: WriterTurns) -> None:
+    """Give the turn back once the transaction ends: after the driver's commit or rollback (the pool
+    rolls back a connection it takes back), or when a connection is closed (invalidated)."""
+    for name in ("do_commit", "do_rollback", "do_close"):
+        original = getattr(dialect, name)
+
+        def wrapped(dbapi_connection: Any, _original: Any = original) -> None:
+            try:
+                _original(dbapi_connection)
+            finally:
+                turns.give_back(dbapi_connection)
+
+        setattr(dialect, name, wrapped)
+
+
 def make_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs: Any) -> Engine:
     """An engine with each backend's settings; migrations turn SQLite's foreign keys off, because
     rebuilding a table (how SQLite alters one) would otherwise cascade-delete the rows that point to it."""
@@ -83,7 +167,10 @@ def make_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs: Any) ->
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_connect(sqlite_foreign_keys))
-        event.listen(engine, "begin", _sqlite_begin)
+        turns = writer_turns(database) if database and database != ":memory:" else None
+        if turns is not None:
+            _give_back_after(engine.dialect, turns)
+        event.listen(engine, "begin", _sqlite_begin(turns))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 5)

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from moderation.storage import driver
 from moderation.storage.models import (
     COMMENT_STATUSES,
     Article,
@@ -152,18 +153,22 @@ SELECT id, status FROM found UNION ALL SELECT id, status FROM made
 """
 _PG_AUTHOR_WITH_EMAIL = text(_AUTHOR_FOUND_OR_MADE.format(email_match="email = :email"))
 _PG_AUTHOR_WITHOUT_EMAIL = text(_AUTHOR_FOUND_OR_MADE.format(email_match="email IS NULL"))
-_INSERT_COMMENT = insert(Comment)
 _COMMENT_COLUMNS = tuple(column.key for column in Comment.__table__.columns)
 
 
 class AuthorRef(NamedTuple):
-    """What posting needs of an author: who, and in what standing."""
+    """What posting needs of an author: who, and in what standing (``id`` None: not stored yet)."""
 
-    id: int
+    id: int | None
     site_id: int
     name: str
     email: str | None
     status: str
+
+
+def find_article_id(session: Session, site_id: int, external_id: str) -> int | None:
+    row = session.connection().execute(_ARTICLE, {"site_id": site_id, "external_id": external_id}).first()
+    return row.id if row is not None else None
 
 
 def get_or_create_article(
@@ -204,6 +209,13 @@ def article_by_external_id(session: Session, site_id: int, external_id: str) -> 
     )
 
 
+def find_author(session: Session, site_id: int, name: str, email: str | None) -> AuthorRef | None:
+    """The author posting under this name and e-mail, if known: a read (on SQLite no write lock)."""
+    params = {"site_id": site_id, "name": name, "email": email}
+    row = session.connection().execute(_AUTHOR_WITH_EMAIL if email else _AUTHOR_WITHOUT_EMAIL, params).first()
+    return AuthorRef(row.id, site_id, name, email, row.status) if row is not None else None
+
+
 def get_or_create_author(session: Session, site_id: int, name: str, email: str | None) -> AuthorRef:
     connection = session.connection()
     params = {"site_id": site_id, "name": name, "email": email}
@@ -211,14 +223,23 @@ def get_or_create_author(session: Session, site_id: int, name: str, email: str |
         statement = _PG_AUTHOR_WITH_EMAIL if email else _PG_AUTHOR_WITHOUT_EMAIL
         row = connection.execute(statement, {**params, "created_at": utcnow()}).one()
         return AuthorRef(row.id, site_id, name, email, row.status)
-    row = connection.execute(_AUTHOR_WITH_EMAIL if email else _AUTHOR_WITHOUT_EMAIL, params).first()
-    if row is not None:
-        return AuthorRef(row.id, site_id, name, email, row.status)
+    found = find_author(session, site_id, name, email)
+    if found is not None:
+        return found
     author_id = connection.execute(
         _INSERT_AUTHOR,
         {"site_id": site_id, "name": name, "email": email, "status": "normal", "created_at": utcnow()},
     ).scalar_one()
     return AuthorRef(author_id, site_id, name, email, "normal")
+
+
+def insert_comment_row(session: Session, row: dict[str, Any]) -> None:
+    """INSERT a new comment from its column values, on the driver's cursor (``storage.driver``).
+
+    Every column the model gives a default must be in ``row``; a missing or None value is SQL NULL.
+    """
+    connection = session.connection()
+    driver.prepared_insert(Comment.__table__, connection.dialect).execute(connection, row)
 
 
 def insert_comment(session: Session, comment: Comment) -> None:
@@ -229,11 +250,7 @@ def insert_comment(session: Session, comment: Comment) -> None:
     later in the session are flushed as an UPDATE, as for any loaded comment.
     """
     row = {key: getattr(comment, key) for key in _COMMENT_COLUMNS}
-    # Unset columns are left out rather than bound as None, which a JSON column would store as the
-    # JSON text 'null' instead of SQL NULL (``analysis IS NULL`` must keep finding unscored comments).
-    session.connection().execute(
-        _INSERT_COMMENT, {key: value for key, value in row.items() if value is not None}
-    )
+    insert_comment_row(session, row)
     # Only columns never assigned are missing; once detached they would read as expired (a SELECT).
     for key, value in row.items():
         if key not in comment.__dict__:
