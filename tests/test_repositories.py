@@ -32,6 +32,30 @@ def test_an_author_is_found_by_name_and_email_or_created_once(db):
         assert stored.created_at is not None and stored.created_at.tzinfo is not None
 
 
+def test_an_author_a_read_missed_is_added_once_or_found(db):
+    """The write after a read that found no author: adds them, or finds the one added meanwhile
+    (with and without e-mail); their creation time reads back in UTC like the ORM's."""
+    with db.session() as session:
+        site, _ = services.create_site(session, "added")
+        site_id = site.id
+    with db.session() as session:
+        added = repo.add_author_unless_found(session, site_id, "Lan", None)
+        again = repo.add_author_unless_found(session, site_id, "Lan", None)
+        with_email = repo.add_author_unless_found(session, site_id, "Lan", "lan@example.vn")
+        with_email_again = repo.add_author_unless_found(session, site_id, "Lan", "lan@example.vn")
+        other = repo.add_author_unless_found(session, site_id, "Lân", "lan@example.vn")
+    assert added.id == again.id and with_email.id == with_email_again.id
+    assert len({added.id, with_email.id, other.id}) == 3
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Author)) == 3
+        assert repo.get_or_create_author(session, site_id, "Lan", "lan@example.vn").id == with_email.id
+        assert repo.find_author(session, site_id, "Lan", None).id == added.id
+        assert repo.find_author(session, site_id, "Nobody", None) is None
+        stored = session.get(Author, added.id)
+        assert stored.created_at.tzinfo is not None and stored.status == "normal"
+        assert abs((stored.created_at - services.comments.utcnow()).total_seconds()) < 60
+
+
 def test_a_new_comment_leaves_its_unset_json_columns_sql_null(db):
     """Unscored comments are found by ``analysis IS NULL``: the insert must not store JSON 'null'."""
     with db.session() as session:

@@ -138,7 +138,7 @@ def store_comment(session: Session, draft: Draft) -> tuple[str, str]:
             session, row["site_id"], submission.article_id, submission.article_title, submission.article_url
         )
     if row["author_id"] is None:
-        row["author_id"] = repo.get_or_create_author(
+        row["author_id"] = repo.add_author_unless_found(
             session, row["site_id"], submission.author_name, submission.author_email
         ).id
     if draft.cluster_members:

@@ -26,6 +26,7 @@ from moderation.storage.models import (
     ShadowScore,
     Site,
     SitePolicy,
+    UTCDateTime,
     utcnow,
 )
 
@@ -137,6 +138,16 @@ _AUTHOR_WITHOUT_EMAIL = (
     .limit(1)
 )
 _INSERT_AUTHOR = insert(Author).returning(Author.id)
+#: SQLite: add the author unless found (the insert of an author a read just did not find, in one
+#: statement under the write lock instead of a lookup and an insert).
+_SQLITE_ADD_AUTHOR_UNLESS_FOUND = text(
+    """
+INSERT INTO authors (site_id, name, email, status, created_at)
+SELECT :site_id, :name, :email, 'normal', :created_at
+WHERE NOT EXISTS (SELECT 1 FROM authors WHERE site_id = :site_id AND name = :name AND email IS :email)
+RETURNING id
+"""
+).bindparams(bindparam("created_at", type_=UTCDateTime()))
 #: PostgreSQL: find the author or add them in one statement (one round trip per post, not two).
 _AUTHOR_FOUND_OR_MADE = """
 WITH found AS (
@@ -231,6 +242,21 @@ def get_or_create_author(session: Session, site_id: int, name: str, email: str |
         {"site_id": site_id, "name": name, "email": email, "status": "normal", "created_at": utcnow()},
     ).scalar_one()
     return AuthorRef(author_id, site_id, name, email, "normal")
+
+
+def add_author_unless_found(session: Session, site_id: int, name: str, email: str | None) -> AuthorRef:
+    """``get_or_create_author`` for an author a read (outside this transaction) did not find."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return get_or_create_author(session, site_id, name, email)
+    params = {"site_id": site_id, "name": name, "email": email, "created_at": utcnow()}
+    made = connection.execute(_SQLITE_ADD_AUTHOR_UNLESS_FOUND, params).scalar()
+    if made is not None:
+        return AuthorRef(made, site_id, name, email, "normal")
+    found = find_author(session, site_id, name, email)  # added by another post since the read
+    if found is None:
+        raise LookupError(f"author {name!r} of site {site_id} neither found nor added")
+    return found
 
 
 def insert_comment_row(session: Session, row: dict[str, Any]) -> None:
