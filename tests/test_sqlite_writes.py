@@ -251,3 +251,22 @@ def test_the_drivers_insert_stores_what_an_orm_insert_stores(db):
     ]
     assert raw["by-driver"] == raw["by-orm"]
     assert raw["by-driver"][2], "an unset JSON column is SQL NULL, not the JSON text 'null'"
+
+
+def test_a_post_refused_inside_its_write_gives_the_lock_back(client, auth, db):
+    """An unknown parent is found only in the write transaction: 422, and the next post goes at once."""
+    body = {"article_id": "a-1", "content": "Trả lời một bình luận", "author": {"name": "Lan"}}
+    refused = client.post(
+        "/api/v1/comments", json={**body, "author": {"name": "Hùng"}, "parent_id": "nope"}, headers=auth
+    )
+    assert refused.status_code == 422
+    assert "parent_id" in refused.get_json()["error"]["fields"]
+    if db.dialect == "sqlite":
+        assert not writer_turns(db.engine.url.database).lock.locked()
+    started = time.monotonic()
+    assert client.post("/api/v1/comments", json=body, headers=auth).status_code == 202
+    assert time.monotonic() - started < 5
+    with db.session(read_only=True) as session:
+        assert session.scalar(select(func.count()).select_from(Comment)) == 1
+        authors = session.execute(select(Author.name)).scalars().all()
+    assert authors == ["Lan"], "the refused post's new author is rolled back with it"

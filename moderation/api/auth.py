@@ -82,3 +82,19 @@ def current_moderator(session: Session) -> services.ModeratorIdentity:
     return services.authenticate_moderator_token(
         session, token, settings.secret_key, settings.token_ttl_seconds
     )
+
+
+def cached_caller() -> Caller | None:
+    """``current_caller`` from this process's cache of keys, without a database session; None when
+    the key is not cached (then ask ``current_caller``). Refuses as it does."""
+    key = widget_key()
+    if key is not None:
+        site = site_cache.cached_context_for_key("widget", key)
+        if site is not None and page_origin() not in site.origins:
+            raise PermissionDenied("this page's origin is not registered for the site")
+        return Caller(site, widget=True) if site is not None else None
+    token = bearer_token()
+    if not token.startswith(services.API_KEY_PREFIX):
+        raise AuthenticationError("invalid API key")
+    site = site_cache.cached_context_for_key("api", token)
+    return Caller(site, widget=False) if site is not None else None

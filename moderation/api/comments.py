@@ -10,7 +10,7 @@ from flask import Response, jsonify, request, url_for
 
 from moderation import services
 from moderation.api import bp, door, schemas
-from moderation.api.auth import current_caller, current_site
+from moderation.api.auth import cached_caller, current_caller, current_site
 from moderation.api.serializers import comment_for_site, public_thread
 from moderation.api.widget import bot_trap
 from moderation.errors import AuthenticationError, QueueUnavailable, StorageUnavailable
@@ -31,40 +31,31 @@ def submit_comment() -> tuple[Response, int, dict[str, str]]:
     """
     door.enforce_post_limits()
     res = resources()
-    # On SQLite the reads and the door's Redis call come first, in a read-only transaction, so
-    # that the one write lock is held only for the INSERTs and the commit; on PostgreSQL one
-    # transaction does both (a second would cost round trips and no lock is shared).
-    split = res.db.dialect == "sqlite"
-    with res.db.session(read_only=split) as session:
-        caller = current_caller(session)
-        data = schemas.parse_json(request)
-        submission = schemas.comment_submission(
-            data, max_content=res.settings.max_content_chars, max_name=res.settings.max_name_chars
-        )
-        trap = None
-        if caller.widget:
-            # In a browser the reader is the connection; what the page claims about itself is not trusted.
-            submission = replace(
-                submission,
-                client_ip=request.remote_addr,
-                user_agent=(request.user_agent.string or None) and request.user_agent.string[:500],
-                referrer=request.referrer[:2000] if request.referrer else None,
-            )
-            trap = bot_trap(data, caller.site.id, caller.site.abuse)
-        draft = services.prepare_comment(
-            session,
-            caller.site,
+    caller = cached_caller()
+    if caller is None:
+        with res.db.session(read_only=True) as session:
+            caller = current_caller(session)
+    data = schemas.parse_json(request)
+    submission = schemas.comment_submission(
+        data, max_content=res.settings.max_content_chars, max_name=res.settings.max_name_chars
+    )
+    trap = None
+    if caller.widget:
+        # In a browser the reader is the connection; what the page claims about itself is not trusted.
+        submission = replace(
             submission,
-            bot_trap=trap,
-            will_enqueue=res.queue is not None,
-            recent=res.recent,
-            read_only=split,
+            client_ip=request.remote_addr,
+            user_agent=(request.user_agent.string or None) and request.user_agent.string[:500],
+            referrer=request.referrer[:2000] if request.referrer else None,
         )
-        if not split:
-            comment_id, status = services.store_comment(session, draft)
-    if split:
-        with res.db.session() as session:
-            comment_id, status = services.store_comment(session, draft)
+        trap = bot_trap(data, caller.site.id, caller.site.abuse)
+    # The checks and the door's Redis call come before the write transaction, so that on SQLite
+    # the one write lock is held only for the few statements that need it and the commit.
+    draft = services.prepare_comment(
+        caller.site, submission, bot_trap=trap, will_enqueue=res.queue is not None, recent=res.recent
+    )
+    with res.db.session() as session:
+        comment_id, status = services.store_comment(session, draft)
     # Committed: from here on the comment cannot be lost. If Redis refuses it, the enqueue recorded
     # with it is taken back so the sweep enqueues it soon; the site still gets its 202.
     if status == "pending" and res.queue is not None:

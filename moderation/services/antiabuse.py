@@ -169,36 +169,30 @@ def _sender(probe: Probe) -> tuple[str, Any]:
 
 
 def check_at_door(
-    session: Session,
     comment: Mapping[str, Any],
-    author: Author | AuthorRef,
+    author: str,
     settings: AbuseSettings,
     *,
     now: datetime,
     bot_trap: str | None = None,
-    site_has_bans: bool = True,
     recent: RecentIndex | None = None,
 ) -> DoorCheck:
-    """What the door finds about a new comment (its column values, not yet stored); reads only,
-    so that on SQLite it runs before the write lock (``join_cluster`` is the write, if any).
-
-    A bot trap decides it now; bans, repeats and floods become context rules for the worker.
+    """What the door finds about a new comment (its column values, not yet stored) before any
+    database work, so that on SQLite it runs outside the write lock. ``author`` is the
+    ``author_key``. A bot trap decides it now; repeats and floods become context rules for the
+    worker, as bans do (``banned_at_door``, in the write's transaction).
 
     Without a ``recent`` index (a test or a script storing comments directly) repeats and floods
-    are not looked for; bans and bot traps still are.
+    are not looked for.
     """
     if bot_trap is not None:
         return DoorCheck(status="rejected", reasons=[bot_trap], silent=True)
     hits: list[str] = []
     site_id, client_ip, content = comment["site_id"], comment["client_ip"], comment["content"]
-    if author.status == "banned" or (site_has_bans and is_banned(session, site_id, author, client_ip)):
-        hits.append("banned_author")
     window = 60 * max(settings.duplicate_window_minutes, settings.flood_window_minutes)
     similar: list[Probe] = []
     if recent is not None and window:
-        probe = Probe.of(
-            comment["id"], author_key(author.name, author.email), client_ip, content, now.timestamp()
-        )
+        probe = Probe.of(comment["id"], author, client_ip, content, now.timestamp())
         similar = [p for p in recent.similar_and_remember(site_id, probe, window) if probe.near(p)]
     check = DoorCheck()
     if similar:
@@ -214,10 +208,17 @@ def check_at_door(
         senders = {_sender(p) for p in flooding} | {_sender(probe)}
         if fingerprint.significant(content) and len(senders) >= settings.flood_senders:
             hits.append("flood")
-        if "duplicate" in hits or "flood" in hits:
+        if hits:
             check.cluster_members = frozenset(p.id for p in duplicates + flooding)
     check.context_rules = hits
     return check
+
+
+def banned_at_door(
+    session: Session, site_id: int, author: Author | AuthorRef, ip: str | None, *, site_has_bans: bool
+) -> bool:
+    """The author is banned, or a ban of the site matches their e-mail, address or name there."""
+    return author.status == "banned" or (site_has_bans and is_banned(session, site_id, author, ip))
 
 
 def near_texts(a: str, b: str) -> bool:

@@ -37,63 +37,40 @@ class CommentSubmission:
 
 @dataclass
 class Draft:
-    """A new comment checked at the door, complete but for what only its write may add.
+    """A new comment checked at the door, complete but for what only its write transaction adds.
 
-    ``row`` holds its column values; ``article_id`` and ``author_id`` in it are None when the
-    article or author is new (or the article's cached copy is stale): the write adds them.
+    ``row`` holds its column values; ``article_id`` in it is None when the article is not in
+    this process's cache, and ``author_id`` is None: the write finds or adds them.
     """
 
     row: dict[str, Any]
     submission: CommentSubmission
+    site: SiteContext
     cluster_members: frozenset[str] = frozenset()
 
 
 def prepare_comment(
-    session: Session,
-    site: Site | SiteContext,
+    site: SiteContext,
     submission: CommentSubmission,
     *,
     bot_trap: str | None = None,
     will_enqueue: bool = False,
     recent: antiabuse.RecentIndex | None = None,
-    read_only: bool = False,
 ) -> Draft:
-    """Everything posting does before its INSERT: the checks, the reads, the door's Redis call.
-
-    With ``read_only`` the session only reads (on SQLite a deferred transaction, outside the one
-    write lock): a new author or article is left for ``store_comment``. Without it (PostgreSQL,
-    one transaction for both) the author is found or added here in one statement.
+    """What posting does before any database work: the checks, the fingerprints, the door's Redis
+    call (repeats and floods). On SQLite all of it then runs outside the one write lock, which
+    ``store_comment`` holds only for its few statements and the commit.
     """
     check_author_name(submission.author_name, site.name)
-    context = site if isinstance(site, SiteContext) else site_cache.context(session, site)
     article_id = site_cache.cached_article_id(
         site.id, submission.article_id, submission.article_title, submission.article_url
     )
-    if article_id is None and not read_only:
-        article_id = site_cache.article_id(
-            session, site.id, submission.article_id, submission.article_title, submission.article_url
-        )
-    if submission.parent_id is not None:
-        parent = session.get(Comment, submission.parent_id)
-        known = article_id or repo.find_article_id(session, site.id, submission.article_id)
-        if parent is None or parent.site_id != site.id or parent.article_id != known:
-            raise ValidationError(
-                "unknown parent comment",
-                fields={"parent_id": "no comment with this id under this article"},
-            )
-    name, email = submission.author_name, submission.author_email
-    if read_only:
-        author = repo.find_author(session, site.id, name, email) or repo.AuthorRef(
-            None, site.id, name, email, "normal"
-        )
-    else:
-        author = repo.get_or_create_author(session, site.id, name, email)
     now = utcnow()
     row: dict[str, Any] = {
         "id": new_id(),
         "site_id": site.id,
         "article_id": article_id,
-        "author_id": author.id,
+        "author_id": None,
         "parent_id": submission.parent_id,
         "content": submission.content,
         "search_text": fold(submission.content),
@@ -106,13 +83,11 @@ def prepare_comment(
     }
     # Everything is decided before the one INSERT, made once the comment is complete.
     door = antiabuse.check_at_door(
-        session,
         row,
-        author,
-        context.abuse,
+        antiabuse.author_key(submission.author_name, submission.author_email),
+        site.abuse,
         now=now,
         bot_trap=bot_trap,
-        site_has_bans=context.has_bans,
         recent=recent,
     )
     if door.status is not None:
@@ -124,23 +99,40 @@ def prepare_comment(
             row["decision_reasons"] = door.context_rules
         if will_enqueue:
             row["enqueued_at"], row["enqueue_attempts"] = now, 1
-    return Draft(row, submission, door.cluster_members)
+    return Draft(row, submission, site, door.cluster_members)
 
 
 def store_comment(session: Session, draft: Draft) -> tuple[str, str]:
-    """The write of a prepared comment: its article and author if new, its cluster, its INSERT.
-
-    On SQLite this is the whole time the write lock is held. Returns its id and status.
+    """The write of a prepared comment: the reads that must see the database as it is (parent,
+    author, bans), the article and author if new, its cluster, its INSERT. On SQLite this is all
+    the one write lock is held for (about three statements and the commit). Returns its id and
+    status.
     """
-    row, submission = draft.row, draft.submission
+    row, submission, site = draft.row, draft.submission, draft.site
     if row["article_id"] is None:
         row["article_id"] = site_cache.article_id(
-            session, row["site_id"], submission.article_id, submission.article_title, submission.article_url
+            session, site.id, submission.article_id, submission.article_title, submission.article_url
         )
-    if row["author_id"] is None:
-        row["author_id"] = repo.add_author_unless_found(
-            session, row["site_id"], submission.author_name, submission.author_email
-        ).id
+    if submission.parent_id is not None:
+        parent = session.get(Comment, submission.parent_id)
+        if parent is None or parent.site_id != site.id or parent.article_id != row["article_id"]:
+            raise ValidationError(
+                "unknown parent comment",
+                fields={"parent_id": "no comment with this id under this article"},
+            )
+    name, email = submission.author_name, submission.author_email
+    if session.connection().dialect.name == "sqlite":
+        # New authors are the commoner case in a burst: one statement adds them.
+        author = repo.add_author_unless_found(session, site.id, name, email)
+    else:
+        author = repo.get_or_create_author(session, site.id, name, email)
+    row["author_id"] = author.id
+    # A bot trap's rejection stands as it is; any other comment carries a ban as a context rule.
+    pending = row["status"] == "pending"
+    if pending and antiabuse.banned_at_door(
+        session, site.id, author, row["client_ip"], site_has_bans=site.has_bans
+    ):
+        row["decision_reasons"] = ["banned_author", *(row.get("decision_reasons") or [])]
     if draft.cluster_members:
         row["cluster_id"] = antiabuse.join_cluster(session, draft.cluster_members)
     repo.insert_comment_row(session, row)
@@ -157,8 +149,8 @@ def submit_comment(
     recent: antiabuse.RecentIndex | None = None,
 ) -> Comment:
     """Store a new comment in this session's transaction. The caller commits before answering, then
-    enqueues it if still pending (the web's own route splits this in two: ``prepare_comment``,
-    ``store_comment``).
+    enqueues it if still pending (the web's route calls the two halves itself: ``prepare_comment``,
+    then ``store_comment`` in its write transaction).
 
     Only a bot trap decides it at once, without scoring; bans, repeats and floods go to the worker
     as context rules (every other comment is scored). ``bot_trap`` names the trap a widget post
@@ -169,9 +161,8 @@ def submit_comment(
     fingerprints are kept for the repeat and flood checks. A name that reads as the newsroom's
     own is refused (``ValidationError``): its replies are published by ``services.newsroom``.
     """
-    draft = prepare_comment(
-        session, site, submission, bot_trap=bot_trap, will_enqueue=will_enqueue, recent=recent
-    )
+    context = site if isinstance(site, SiteContext) else site_cache.context(session, site)
+    draft = prepare_comment(context, submission, bot_trap=bot_trap, will_enqueue=will_enqueue, recent=recent)
     comment_id, _status = store_comment(session, draft)
     comment = session.get(Comment, comment_id)
     if comment is None:
