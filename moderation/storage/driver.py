@@ -8,6 +8,7 @@ SQLAlchemy would use (so dates and JSON are stored exactly as an ORM insert stor
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -67,13 +68,16 @@ class PreparedInsert:
             cursor.close()
 
 
-_prepared: dict[tuple[str, int], PreparedInsert] = {}
+#: Per dialect (one per engine), forgotten with it.
+_prepared: weakref.WeakKeyDictionary[Dialect, dict[str, PreparedInsert]] = weakref.WeakKeyDictionary()
 
 
 def prepared_insert(table: Table, dialect: Dialect) -> PreparedInsert:
     """One prepared INSERT per table and dialect (engine), built on first use."""
-    key = (table.name, id(dialect))
-    found = _prepared.get(key)
-    if found is None or found.dialect is not dialect:
-        found = _prepared[key] = PreparedInsert(table, dialect)
+    by_table = _prepared.get(dialect)
+    if by_table is None:
+        by_table = _prepared.setdefault(dialect, {})
+    found = by_table.get(table.name)
+    if found is None:
+        found = by_table[table.name] = PreparedInsert(table, dialect)
     return found
