@@ -3,7 +3,9 @@ moderator (signed bearer token)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from flask import request
 from sqlalchemy.orm import Session
@@ -34,12 +36,34 @@ def widget_key() -> str | None:
     return request.args.get("key") or None
 
 
-def current_site(session: Session) -> SiteContext:
-    """The site's own server, with its secret API key (never the widget key)."""
+#: How a key becomes its site: from the database (``site_cache.context_for_key``, raises for a wrong
+#: key) or from this process's cache alone (``site_cache.cached_context_for_key``, None if not cached).
+SiteLookup = Callable[[str, str], SiteContext | None]
+
+
+def _api_site(lookup: SiteLookup) -> SiteContext | None:
     token = bearer_token()
     if not token.startswith(services.API_KEY_PREFIX):
         raise AuthenticationError("invalid API key")
-    return site_cache.context_for_key(session, "api", token)
+    return lookup("api", token)
+
+
+def _widget_site(key: str, lookup: SiteLookup) -> SiteContext | None:
+    site = lookup("widget", key)
+    if site is not None and page_origin() not in site.origins:
+        raise PermissionDenied("this page's origin is not registered for the site")
+    return site
+
+
+def _from_database(session: Session) -> SiteLookup:
+    return partial(site_cache.context_for_key, session)
+
+
+def current_site(session: Session) -> SiteContext:
+    """The site's own server, with its secret API key (never the widget key)."""
+    site = _api_site(_from_database(session))
+    assert site is not None  # the database lookup raises for a wrong key
+    return site
 
 
 def widget_site(session: Session) -> SiteContext:
@@ -47,9 +71,8 @@ def widget_site(session: Session) -> SiteContext:
     key = widget_key()
     if key is None:
         raise AuthenticationError("send the widget key as ?key=")
-    site = site_cache.context_for_key(session, "widget", key)
-    if page_origin() not in site.origins:
-        raise PermissionDenied("this page's origin is not registered for the site")
+    site = _widget_site(key, _from_database(session))
+    assert site is not None  # the database lookup raises for a wrong key
     return site
 
 
@@ -89,12 +112,7 @@ def cached_caller() -> Caller | None:
     the key is not cached (then ask ``current_caller``). Refuses as it does."""
     key = widget_key()
     if key is not None:
-        site = site_cache.cached_context_for_key("widget", key)
-        if site is not None and page_origin() not in site.origins:
-            raise PermissionDenied("this page's origin is not registered for the site")
+        site = _widget_site(key, site_cache.cached_context_for_key)
         return Caller(site, widget=True) if site is not None else None
-    token = bearer_token()
-    if not token.startswith(services.API_KEY_PREFIX):
-        raise AuthenticationError("invalid API key")
-    site = site_cache.cached_context_for_key("api", token)
+    site = _api_site(site_cache.cached_context_for_key)
     return Caller(site, widget=False) if site is not None else None

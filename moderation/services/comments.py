@@ -120,12 +120,8 @@ def store_comment(session: Session, draft: Draft) -> tuple[str, str]:
                 "unknown parent comment",
                 fields={"parent_id": "no comment with this id under this article"},
             )
-    name, email = submission.author_name, submission.author_email
-    if session.connection().dialect.name == "sqlite":
-        # New authors are the commoner case in a burst: one statement adds them.
-        author = repo.add_author_unless_found(session, site.id, name, email)
-    else:
-        author = repo.get_or_create_author(session, site.id, name, email)
+    # New authors are the commoner case in a burst: on SQLite one statement adds them.
+    author = repo.add_author_unless_found(session, site.id, submission.author_name, submission.author_email)
     row["author_id"] = author.id
     # A bot trap's rejection stands as it is; any other comment carries a ban as a context rule.
     pending = row["status"] == "pending"

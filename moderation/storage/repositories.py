@@ -245,7 +245,9 @@ def get_or_create_author(session: Session, site_id: int, name: str, email: str |
 
 
 def add_author_unless_found(session: Session, site_id: int, name: str, email: str | None) -> AuthorRef:
-    """``get_or_create_author`` for an author a read (outside this transaction) did not find."""
+    """``get_or_create_author``, for an author who is probably new: on SQLite one INSERT … WHERE NOT
+    EXISTS under the write lock, then a read only if another post added them (other databases:
+    ``get_or_create_author`` itself)."""
     connection = session.connection()
     if connection.dialect.name != "sqlite":
         return get_or_create_author(session, site_id, name, email)
