@@ -57,3 +57,25 @@ def test_out_of_fold_scores_come_from_models_that_never_saw_the_row() -> None:
     assert np.allclose(out[0], 10.0) and np.allclose(out[1], 20.0)
     # Each fold trains on both views of the 30 other rows, plus the two extra rows with weight.
     assert seen_sizes == [2 * 30 + 2] * 4
+
+
+def test_the_guard_holds_cross_validated_figures_to_a_tighter_tolerance_than_a_sites_held_out_set():
+    from moderation.training.retrain import CROSS_VALIDATED_TOLERANCE, guard
+
+    current = {
+        "held_out": {"toxicity": {"n": 80, "macro_f1": 0.70}},
+        "public_cv": {"hate_speech": 0.676},
+        "public_dev": {"spans": 0.79},
+    }
+    drop = CROSS_VALIDATED_TOLERANCE + 0.006
+    candidate = {
+        "held_out": {"toxicity": {"n": 80, "macro_f1": 0.70 - drop}},
+        "public_cv": {"hate_speech": 0.676 - drop},
+        "public_dev": {"spans": 0.79 - drop},
+    }
+    loose = guard(current, candidate, tolerance=0.05)
+    assert not loose.passed
+    assert [r["metric"] for r in loose.regressions] == ["cross-validated hate_speech"]
+    assert guard(current, current, tolerance=0.05).passed
+    tight = guard(current, candidate, tolerance=0.01)
+    assert len(tight.regressions) == 3

@@ -387,3 +387,26 @@ def test_an_insult_of_two_words_is_marked_whole(analyzer, text: str, phrase: str
 def test_common_phrases_that_collide_with_insults_without_accents_are_not_marked(analyzer, text: str) -> None:
     """Issue 16: "chem gio" (chém gió, to boast) was marked as offensive."""
     assert analyzer.score([text])[0].spans == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thương bà con vùng lũ quá",
+        "Mong sớm khắc phục hậu quả bão lũ",
+        "Lũ quét cuốn trôi cả bản làng, mong mọi người bình an",
+        "Nước lũ dâng nhanh quá, cứu hộ ơi",
+        "bao lu nam nay kinh khung qua",
+        "mua lu nam nay lon qua",
+    ],
+)
+def test_floods_in_the_news_are_not_hate_speech(analyzer, text: str) -> None:
+    """A regional paper's flood season: "lũ" there is the flood, not the contemptuous "cả lũ"."""
+    scored = analyzer.score([text])[0]
+    assert scored.hate_label == "clean", (scored.hate_label, scored.hate_scores)
+    assert scored.spans == [], [text[a:b] for a, b in scored.spans]
+
+
+def test_the_contemptuous_lu_is_still_an_insult(analyzer) -> None:
+    scored = analyzer.score(["cả lũ chó má bọn mày cút đi"])[0]
+    assert scored.hate_label != "clean" and scored.spans

@@ -74,6 +74,26 @@ def test_spaced_letters_numbers_in_words_money_and_contacts() -> None:
     assert not any(plain.flags.values()) and sum(plain.offers) == 0
 
 
+def test_a_sellers_promises_and_promised_delays_are_counted_and_paired_with_the_offer() -> None:
+    loan = _signals("Vay tiền online không cần thế chấp, giải ngân trong 5 phút, uy tín")
+    assert loan.promise_words >= 2  # "uy tín" and "trong 5 phút"
+    vector = dict(zip(FEATURES, loan.vector(0.0), strict=True))
+    assert vector["offer_and_promise"] == 1.0 and vector["promise_words"] > 0
+    assert _signals("giai ngan trong vong 24h cam ket").promise_words >= 2
+    news = _signals("Lũ về trong đêm, người dân sơ tán trong 2 giờ")
+    assert news.promise_words == 1 and sum(news.offers) == 0
+    assert dict(zip(FEATURES, news.vector(0.0), strict=True))["offer_and_promise"] == 0.0
+
+
+def test_a_lexicon_written_before_promises_still_loads() -> None:
+    from moderation.scoring.spam import Lexicon
+
+    old = {k: v for k, v in read_lexicon().items() if k != "promise"}
+    prep = prepare("vay tiền nhanh, cam kết uy tín", EXPANDER)
+    signals = SpamSignals.of(prep, [], Lexicon.from_data(old))
+    assert signals.promise_words == 0 and signals.offers[KINDS.index("loan")] >= 1
+
+
 def test_the_vocabulary_names_the_kind() -> None:
     assert _signals(LOAN).kind() == "loan"
     assert _signals(BETTING).kind() == "betting"
@@ -93,9 +113,38 @@ def test_the_stage_round_trips_through_its_document_and_refuses_other_features()
     again = SpamStage.from_document(stage.document())
     vectors = rng.normal(size=(4, len(FEATURES)))
     assert np.allclose(stage.probabilities(vectors), again.probabilities(vectors), atol=1e-5)
-    broken = {**stage.document(), "features": list(FEATURES[:-1])}
-    with pytest.raises(ValueError, match="features"):
+    broken = {**stage.document(), "features": [*FEATURES[:-1], "a_signal_this_code_lacks"]}
+    with pytest.raises(ValueError, match="a_signal_this_code_lacks"):
         SpamStage.from_document(broken)
+
+
+def test_a_stage_learnt_before_a_signal_existed_gives_it_no_weight() -> None:
+    """2026.12.1 was learnt without the promise signals: it still loads and scores as it did."""
+    rng = np.random.default_rng(1)
+    old_features = [f for f in FEATURES if f not in ("promise_words", "offer_and_promise")]
+    n_columns = 2
+    doc = {
+        "features": old_features,
+        "weights": rng.normal(size=len(old_features)).tolist(),
+        "bias": -1.0,
+        "lexicon": read_lexicon(),
+        "kinds": {
+            "labels": list(KINDS),
+            "columns": [3, 7],
+            "coef": rng.normal(size=(n_columns + len(old_features) - 1, len(KINDS))).tolist(),
+            "bias": [0.0] * len(KINDS),
+        },
+    }
+    stage = SpamStage.from_document(doc)
+    vectors = rng.normal(size=(5, len(FEATURES)))
+    kept = [FEATURES.index(f) for f in old_features]
+    expected = 1 / (1 + np.exp(-(vectors[:, kept] @ np.array(doc["weights"]) - 1.0)))
+    assert np.allclose(stage.probabilities(vectors), expected)
+    assert stage.kind_coef is not None
+    assert np.allclose(
+        stage.kind_coef[n_columns + np.array(kept[1:]) - 1], np.array(doc["kinds"]["coef"])[2:]
+    )
+    assert not stage.kind_coef[n_columns + FEATURES.index("promise_words") - 1].any()
 
 
 def test_the_shipped_model_holds_news_spam_with_its_kind(analyzer) -> None:

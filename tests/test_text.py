@@ -131,6 +131,30 @@ def test_prepare_shares_every_form() -> None:
     assert prepared.features == "hòa không thích zalo xphone"
 
 
+@pytest.mark.parametrize(
+    ("text", "floods"),
+    [
+        ("Thương bà con vùng lũ quá", 1),
+        ("Mong sớm khắc phục hậu quả bão lũ", 1),
+        ("lũ quét cuốn trôi nhà, nước lũ dâng cao", 2),
+        ("Lũ lụt miền Trung năm nay", 1),
+        ("mua lu nam nay lon qua", 1),
+        ("bao lu lien mien", 1),
+        ("cả lũ chó này", 0),
+        ("lũ người vô ơn", 0),
+        ("lu nay ngu that", 0),
+    ],
+)
+def test_the_lu_of_floods_is_a_word_of_its_own(text: str, floods: int) -> None:
+    """ "lũ" is the flood next to flood words, and stays the contemptuous "lũ" elsewhere."""
+    features = prepare(text, TeencodeExpander(load_teencode())).features
+    assert features.split().count("lulut") == floods
+    assert (
+        features.split().count("lũ") + features.split().count("lu")
+        == text.lower().split().count("lũ") + text.lower().split().count("lu") - floods
+    )
+
+
 def _original(text: str, span: tuple[int, int]) -> str:
     mapping = tracked(text)
     start, end = mapping.to_original(*span)

@@ -176,3 +176,25 @@ def test_speed_measurement_restores_the_cpu_affinity() -> None:
     assert speed["comments"] == 40 and speed["comments_per_s"] > 0
     if before is not None:
         assert os.sched_getaffinity(0) == before
+
+
+def test_card_only_renders_the_card_again_and_keeps_the_artifact_checked(tmp_path: Path) -> None:
+    """``moderation train --card-only``: a card's text fixed after a long training, without retraining."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from moderation.scoring.artifact import resolve_version_dir, verify_artifact
+    from moderation.training.cli import train
+
+    shipped = resolve_version_dir()
+    version = shipped.name
+    shutil.copytree(shipped, tmp_path / version)
+    card = tmp_path / version / "MODEL_CARD.md"
+    card.write_text("stale\n", encoding="utf-8")
+    result = CliRunner().invoke(train, ["--output", str(tmp_path), "--version", version, "--card-only"])
+    assert result.exit_code == 0, result.output
+    assert "## What changed" in card.read_text(encoding="utf-8")
+    assert verify_artifact(tmp_path / version)["version"] == version
+    missing = CliRunner().invoke(train, ["--output", str(tmp_path), "--version", "2001.1.1", "--card-only"])
+    assert missing.exit_code != 0 and "no model 2001.1.1" in missing.output

@@ -54,6 +54,10 @@ _DIGIT_WORDS = (
     "không|khong|một|mot|hai|ba|bốn|bon|tư|năm|nam|lăm|sáu|sau|bảy|bay|tám|tam|chín|chin|linh|mươi|muoi"
 )
 _NUMBER_WORDS = re.compile(rf"(?<!\w)(?:(?:{_DIGIT_WORDS})[\s,.\-]+){{6,}}(?:{_DIGIT_WORDS})(?!\w)")
+#: A promised delay ("giải ngân trong 5 phút", "duyệt trong vòng 24h"): what offers say, news rarely.
+_WITHIN = re.compile(
+    r"(?<!\w)trong\s(?:vòng\s|vong\s)?\d+\s?(?:phút|phut|giờ|gio|h|tiếng|tieng|p|s|giây|giay)(?!\w)"
+)
 _EMOJI_RUN = re.compile(r"(?:[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF][\ufe0f\u200d]?\s?){3,}")
 
 
@@ -75,6 +79,8 @@ _EMOJI = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF]")
 
 
 _TOKEN = re.compile(r"\d+:\d+|[^\W_]+\+?|[%$+□]")
+#: Pseudo-kinds of the vocabulary: ways to get in touch, and a seller's guarantees.
+CONTACT, PROMISE = -1, -2
 #: Longest phrase of the vocabulary, in tokens.
 _MAX_TOKENS = 6
 
@@ -109,7 +115,9 @@ class Lexicon:
             groups = data["kinds"][kind]
             entries += [(t, index, True) for t in groups["offer"]]
             entries += [(t, index, False) for t in groups["topic"]]
-        entries += [(t, -1, False) for t in data["contact"]]
+        entries += [(t, CONTACT, False) for t in data["contact"]]
+        # Lexicons written before "promise" existed still load (their stages have no such weight).
+        entries += [(t, PROMISE, False) for t in data.get("promise", ())]
         accented: dict[str, list[tuple[int, bool]]] = {}
         folded: dict[str, list[tuple[int, bool]]] = {}
         joined: dict[str, int] = {}
@@ -189,6 +197,8 @@ FEATURES = (
     "offers_total",
     "offers_one_kind_2",
     "offers_one_kind_3",
+    "promise_words",
+    "offer_and_promise",
     "log_length",
 )
 
@@ -198,6 +208,8 @@ class SpamSignals:
     offers: tuple[int, ...]
     topics: tuple[int, ...]
     contact_words: int
+    #: a seller's guarantees ("cam kết", "uy tín") and promised delays ("trong 5 phút")
+    promise_words: int
     flags: dict[str, bool]
     length: int
 
@@ -206,7 +218,7 @@ class SpamSignals:
         lexicon = lexicon or default_lexicon()
         offers = [0] * len(KINDS)
         topics = [0] * len(KINDS)
-        contact = 0
+        contact = promise = 0
         canonical = prep.canonical
         words = tokens(canonical)
         folded = prep.folded
@@ -220,13 +232,17 @@ class SpamSignals:
         found.update(lexicon.matches(view, lexicon.folded))
         for meanings in found.values():
             for kind, offer in meanings:
-                if kind < 0:
+                if kind == CONTACT:
                     contact += 1
+                elif kind == PROMISE:
+                    promise += 1
                 elif offer:
                     offers[kind] += 1
                 else:
                     topics[kind] += 1
         raw = prep.raw
+        if "trong" in raw and _WITHIN.search(raw):
+            promise += 1
         spaced = _SPACED.findall(canonical) if _has_letter_run(words) else []
         if spaced:
             letters = " ".join(re.sub(r"[\s.*_\-]", "", fold(s)) for s in spaced)
@@ -253,7 +269,7 @@ class SpamSignals:
             "emoji": emoji,
             "emoji_run": emoji and bool(_EMOJI_RUN.search(raw)),
         }
-        return cls(tuple(offers), tuple(topics), contact, flags, len(raw))
+        return cls(tuple(offers), tuple(topics), contact, promise, flags, len(raw))
 
     def vector(self, text_logit: float) -> list[float]:
         f = self.flags
@@ -271,6 +287,8 @@ class SpamSignals:
             math.log1p(sum(self.offers)),
             float(max(self.offers) >= 2),
             float(max(self.offers) >= 3),
+            math.log1p(self.promise_words),
+            float(any_offer and self.promise_words > 0),
             math.log1p(self.length) / 5.0,
         ]
 
@@ -310,15 +328,28 @@ class SpamStage:
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> SpamStage:
-        if list(doc.get("features", [])) != list(FEATURES):
-            raise ValueError("spam stage features do not match this code's FEATURES")
+        """Read a stage; one learnt before a signal existed gives that signal no weight."""
+        names = list(doc.get("features", []))
+        unknown = sorted(set(names) - set(FEATURES))
+        if unknown or not names or names[0] != FEATURES[0]:
+            raise ValueError(f"spam stage features do not match this code's FEATURES: {unknown or names[:1]}")
+        where = np.array([FEATURES.index(n) for n in names])
+        weights = np.zeros(len(FEATURES))
+        weights[where] = np.asarray(doc["weights"], dtype=np.float64)
         kinds = doc.get("kinds")
+        kind_coef = None
+        if kinds is not None:
+            learnt = np.asarray(kinds["coef"], dtype=np.float64)
+            n = len(kinds["columns"])
+            kind_coef = np.zeros((n + len(FEATURES) - 1, learnt.shape[1]))
+            kind_coef[:n] = learnt[:n]
+            kind_coef[n + where[1:] - 1] = learnt[n:]
         return cls(
-            weights=np.asarray(doc["weights"], dtype=np.float64),
+            weights=weights,
             bias=float(doc["bias"]),
             vocabulary=doc["lexicon"],
             kind_columns=None if kinds is None else np.asarray(kinds["columns"], dtype=np.int64),
-            kind_coef=None if kinds is None else np.asarray(kinds["coef"], dtype=np.float64),
+            kind_coef=kind_coef,
             kind_bias=None if kinds is None else np.asarray(kinds["bias"], dtype=np.float64),
         )
 

@@ -238,8 +238,26 @@ WHOLE_PHRASES = (
     "bại não",
 )
 #: Ordinary phrases whose words, typed without accents, collide with insults ("chem gio" is
-#: "chém gió", to boast; "chém" alone reads as violence): never marked.
-BENIGN_PHRASES = ("chém gió", "nói phét", "con chó nhà", "chó mèo", "thịt chó")
+#: "chém gió", to boast; "chém" alone reads as violence), and the floods of the news ("lũ" alone is
+#: the contemptuous "cả lũ"): never marked.
+BENIGN_PHRASES = (
+    "chém gió",
+    "nói phét",
+    "con chó nhà",
+    "chó mèo",
+    "thịt chó",
+    "hậu quả bão lũ",
+    "bão lũ",
+    "mưa lũ",
+    "lũ lụt",
+    "lũ quét",
+    "lũ ống",
+    "nước lũ",
+    "vùng lũ",
+    "mùa lũ",
+    "đỉnh lũ",
+    "xả lũ",
+)
 
 
 def _occurrences(phrase: str, canonical_text: str, folded_text: str) -> list[tuple[int, int]]:

@@ -33,10 +33,60 @@ class Prepared:
     features: str
 
 
+#: Words next to "lũ" that make it the flood, not the contemptuous "lũ" of "lũ chó" / "cả lũ".
+_FLOOD_BEFORE = frozenset(
+    [
+        "bão",
+        "mưa",
+        "nước",
+        "vùng",
+        "mùa",
+        "cơn",
+        "trận",
+        "đợt",
+        "đỉnh",
+        "xả",
+        "thoát",
+        "chống",
+        "phòng",
+        "ngập",
+        "sau",
+        "tránh",
+        "tâm",
+        "cứu",
+    ]
+)
+_FLOOD_AFTER = frozenset(["lụt", "quét", "ống", "dâng", "rút", "bùn", "lịch"])
+#: The same typed without accents: "lu" is also many other words, so only the surest neighbours.
+_FLOOD_BEFORE_PLAIN = frozenset(["bao", "mua", "nuoc", "vung", "dinh", "xa", "thoat", "chong", "ngap"])
+_FLOOD_AFTER_PLAIN = frozenset(["lut", "quet", "ong"])
+#: The token a flood's "lũ" becomes in the feature text (a word of its own for the models).
+FLOOD = "lulut"
+
+
+def _floods(words: list[str]) -> list[str]:
+    """Read the "lũ" of floods ("bão lũ", "lũ quét") as ``FLOOD``: models learnt "lũ" as an insult."""
+    out = list(words)
+    last = len(words) - 1
+    for i, w in enumerate(words):
+        if w == "lũ":
+            before, after = _FLOOD_BEFORE, _FLOOD_AFTER
+        elif w == "lu":
+            before, after = _FLOOD_BEFORE_PLAIN, _FLOOD_AFTER_PLAIN
+        else:
+            continue
+        if (i and words[i - 1] in before) or (i < last and words[i + 1] in after):
+            out[i] = FLOOD
+    return out
+
+
 def feature_text(canonical_text: str, expander: TeencodeExpander) -> str:
-    """Teencode expanded, punctuation split off, single spaces."""
+    """Teencode expanded, punctuation split off, the flood's "lũ" told apart, single spaces."""
     table = expander.table
-    return " ".join([table.get(w, w) for w in _PUNCT.sub(r" \1 ", canonical_text).split()])
+    words = [table.get(w, w) for w in _PUNCT.sub(r" \1 ", canonical_text).split()]
+    if "lũ" in words or "lu" in words:
+        words = _floods(words)
+    return " ".join(words)
 
 
 #: Stands in the folded view for a word that was typed with diacritics.

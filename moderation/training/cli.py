@@ -34,14 +34,25 @@ def _datasets(path: Path | None) -> Path:
     help="models folder; the version is written to OUTPUT/VERSION and OUTPUT/CURRENT is updated",
 )
 @click.option("--version", "version", default=DEFAULT_VERSION, show_default=True, help="model version")
-def train(datasets_dir: Path | None, output: Path, version: str) -> None:
+@click.option(
+    "--card-only",
+    is_flag=True,
+    help="only render OUTPUT/VERSION/MODEL_CARD.md again from its manifest (no training)",
+)
+def train(datasets_dir: Path | None, output: Path, version: str, card_only: bool) -> None:
     """Rebuild the shipped models from the datasets' train and dev splits (chosen by cross-validation)."""
     from moderation.training.evaluate import metrics_table
     from moderation.training.pipeline import build_version
+    from moderation.training.release import refresh_model_card
 
-    root = _datasets(datasets_dir)
     if not valid_version(version):
         raise click.BadParameter(f"invalid version {version!r}", param_hint="--version")
+    if card_only:
+        if not (output / version / "manifest.json").is_file():
+            raise click.ClickException(f"no model {version} in {output} (no manifest.json there)")
+        click.echo(f"wrote {refresh_model_card(output / version)}")
+        return
+    root = _datasets(datasets_dir)
     built = build_version(root, output, version, echo=click.echo)
     click.echo(metrics_table(built.metrics, built.choices))
     size = sum(p.stat().st_size for p in built.path.iterdir() if p.is_file())

@@ -56,6 +56,26 @@ def stage_models(models: LinearModels, output_root: Path, version: str) -> Path:
     return staging
 
 
+def _write_card_and_manifest(directory: Path, manifest: dict[str, Any]) -> None:
+    """The card is part of the artifact (checked like the model files): rendered first, from
+    everything but the file list, then every file's digest goes into the manifest."""
+    manifest.pop("files", None)
+    (directory / "MODEL_CARD.md").write_text(render_model_card(manifest), encoding="utf-8")
+    files = sorted(p for p in directory.iterdir() if p.is_file() and p.name != MANIFEST)
+    manifest["files"] = [{"name": p.name, "size": p.stat().st_size, "sha256": file_digest(p)} for p in files]
+    (directory / MANIFEST).write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+def refresh_model_card(version_dir: Path) -> Path:
+    """Render the card of a built version again from its manifest (after the card's text changed),
+    without retraining; the card's digest in the manifest follows."""
+    manifest = json.loads((version_dir / MANIFEST).read_text(encoding="utf-8"))
+    _write_card_and_manifest(version_dir, manifest)
+    return version_dir / "MODEL_CARD.md"
+
+
 def publish(
     staging: Path,
     output_root: Path,
@@ -93,14 +113,7 @@ def publish(
         "dev_metrics": metrics,
         **(extra or {}),
     }
-    # The card is part of the artifact (checked like the model files); it is rendered first, from
-    # everything but the file list.
-    (staging / "MODEL_CARD.md").write_text(render_model_card(manifest), encoding="utf-8")
-    files = sorted(p for p in staging.iterdir() if p.is_file() and p.name != MANIFEST)
-    manifest["files"] = [{"name": p.name, "size": p.stat().st_size, "sha256": file_digest(p)} for p in files]
-    (staging / MANIFEST).write_text(
-        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    _write_card_and_manifest(staging, manifest)
     final = output_root / version
     if final.exists():
         shutil.rmtree(final)
