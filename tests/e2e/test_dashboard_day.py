@@ -261,6 +261,9 @@ def test_on_a_phone_the_queue_comes_first_and_nothing_overflows(page, db, site, 
     table = page.locator("table.audit")
     assert table.bounding_box()["width"] <= PHONE["width"]
     assert table.evaluate("t => getComputedStyle(t).overflowX") == "auto", "a wide table scrolls in its box"
+    # Scrolling in its box, the comment stays readable instead of one word per line.
+    excerpt = page.locator("table.audit td.excerpt a").first.bounding_box()
+    assert excerpt["width"] >= 160, f"the comment column is {excerpt['width']}px wide on a phone"
     page.screenshot(path=str(SHOTS / "phone-audit.png"))
 
 
