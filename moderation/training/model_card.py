@@ -62,11 +62,12 @@ WEAKNESSES = """\
   spam and news comments and the hate-speech probabilities keep the class biases that maximise
   macro-F1, so they are indicative only. Compare scores with the thresholds in the manifest.
 - Spam: the news-spam corpus (`moderation/training/corpus/`) was written for this project, about
-  50 comments per kind for training and 30 per kind for evaluation, by two authors working apart: it
-  is small, its spam is what its authors imagined spammers write, and new scams with new words will
-  be missed until they are added (to the corpus or to the vocabulary in
-  `moderation/data/spam-lexicon.json`) and the model is retrained. The kind is right for about 85%
-  of the flagged evaluation spam; the commonest confusions are "other" against "counterfeit" and
+  85 comments per kind for training (by two authors) and 30 per kind for evaluation (by another),
+  none seeing the evaluation file: it is small, its spam is what its authors imagined spammers
+  write, and new scams with new words will be missed until they are added (to the corpus or to the
+  vocabulary in `moderation/data/spam-lexicon.json`) and the model is retrained. An offer that
+  reads like a reader's plea can pass ("Cần vay tiền gấp không thế chấp, giải ngân 5 phút" scores
+  about 0.13). The kind is right for about 89% of the flagged evaluation spam; the commonest confusions are "other" against "counterfeit" and
   "phishing" against "other". Clean comments that quote spam ("toàn 'ib mình', 'link ở bio'") or
   name official sites and hotlines can be flagged. ViSpamReviews' e-commerce spam (gibberish,
   off-topic reviews) is caught less often than news spam.
@@ -74,7 +75,10 @@ WEAKNESSES = """\
   use it: "lon" (lớn, big / lồn, obscene) or "cho" (cho, give / chó, dog) can make an innocent
   unaccented comment look offensive ("du an lon"). The attribute models see both the accented and the
   folded forms, so very short comments can be held even with accents ("Dự án lớn", "con chó nhà tôi
-  rất khôn" score as offensive); in longer comments the accented words outweigh the fold.
+  rất khôn" score as offensive); in longer comments the accented words outweigh the fold. The
+  flood's "lũ" is told apart by its neighbours ("bão lũ", "vùng lũ", "lũ quét"), but in "mua lu nam
+  nay lon qua" (mưa lũ năm nay lớn quá) the span tagger still marks "lon", though the comment is
+  published.
 - Toxicity is trained on ViCTSD only (ViHSD rows at a small weight lowered dev macro-F1). ViCTSD
   news comments rarely swear, so on its own the model scores plain abuse low ("Thằng chó này ngu như
   bò..." 0.13); a comment the hate-speech model finds offensive with P(not clean) at or above the
