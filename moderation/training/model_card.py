@@ -61,16 +61,16 @@ WEAKNESSES = """\
   probabilities on news comments like ViCTSD's; the spam score is calibrated on a mix of review
   spam and news comments and the hate-speech probabilities keep the class biases that maximise
   macro-F1, so they are indicative only. Compare scores with the thresholds in the manifest.
-- Spam: the news-spam corpus (`moderation/training/corpus/`) was written for this project, about
-  85 comments per kind for training (by two authors) and 30 per kind for evaluation (by another),
-  none seeing the evaluation file: it is small, its spam is what its authors imagined spammers
-  write, and new scams with new words will be missed until they are added (to the corpus or to the
-  vocabulary in `moderation/data/spam-lexicon.json`) and the model is retrained. An offer that
-  reads like a reader's plea can pass ("Cần vay tiền gấp không thế chấp, giải ngân 5 phút" scores
-  about 0.13). The kind is right for about 89% of the flagged evaluation spam; the commonest confusions are "other" against "counterfeit" and
-  "phishing" against "other". Clean comments that quote spam ("toàn 'ib mình', 'link ở bio'") or
-  name official sites and hotlines can be flagged. ViSpamReviews' e-commerce spam (gibberish,
-  off-topic reviews) is caught less often than news spam.
+- Spam: the news-spam corpus (`moderation/training/corpus/`) was written for this project, about 85
+  comments per kind for training (by two authors) and 30 per kind for evaluation (by another), none
+  seeing the evaluation file: it is small, its spam is what its authors imagined spammers write, and
+  new scams with new words will be missed until they are added (to the corpus or to the vocabulary
+  in `moderation/data/spam-lexicon.json`) and the model is retrained. An offer that reads like a
+  reader's plea can pass ("Cần vay tiền gấp không thế chấp, giải ngân 5 phút" scores about 0.13).
+  The kind is right for about 89% of the flagged evaluation spam; the commonest confusions are
+  "other" against "counterfeit" and "phishing" against "other". Clean comments that quote spam
+  ("toàn 'ib mình', 'link ở bio'") or name official sites and hotlines can be flagged.
+  ViSpamReviews' e-commerce spam (gibberish, off-topic reviews) is caught less often than news spam.
 - Text typed without accents is ambiguous, and the models read it the way social-media comments
   use it: "lon" (lớn, big / lồn, obscene) or "cho" (cho, give / chó, dog) can make an innocent
   unaccented comment look offensive ("du an lon"). The attribute models see both the accented and the
