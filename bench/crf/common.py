@@ -28,7 +28,6 @@ from moderation.scoring.spans import (
     lexicon_sets,
     merge,
     token_keys,
-    tokenize,
     whole_phrases,
 )
 from moderation.text.normalize import fold_same_length, tracked
@@ -167,6 +166,7 @@ def cv_fold(text: str, k: int = 3) -> int:
 
 # ---------------------------------------------------------------- logistic-regression tagger
 
+
 def lr_rows(groups: Sequence[Sequence[Item]]):
     keys, labels = [], []
     for group in groups:
@@ -187,7 +187,7 @@ def fit_lr(pos_groups, clean_groups, clean_weight=0.6, c=1.0, min_count=2):
     k2, y2 = lr_rows(clean_groups)
     keys, labels = k1 + k2, y1 + y2
     weights = np.ones(len(labels))
-    weights[len(y1):] = clean_weight
+    weights[len(y1) :] = clean_weight
     counts = Counter(k for kk in keys for k in kk)
     kept = [{k: 1 for k in kk if counts[k] >= min_count} for kk in keys]
     vec = DictVectorizer(dtype=np.float32)
@@ -230,11 +230,19 @@ def all_items(d: dict | None = None) -> dict[str, list[list[Item]]]:
         "clean_train": items_for(ct["texts"], none, ct["docs"], ct["stripped_docs"], tc, lex, True),
         "dev": items_for(dv["texts"], dv["golds"], dv["docs"], dv["docs"], tc, lex, False),
         "dev_served": items_for(dv["texts"], dv["golds"], dv["served_docs"], dv["docs"], tc, lex, False),
-        "clean_dev": items_for(cd["texts"], [set() for _ in cd["texts"]], cd["docs"], cd["docs"], tc, lex, False),
+        "clean_dev": items_for(
+            cd["texts"], [set() for _ in cd["texts"]], cd["docs"], cd["docs"], tc, lex, False
+        ),
     }
     keep = [i for i, t in enumerate(dv["texts"]) if len(strip_diacritics(t)) == len(t)]
     out["dev_stripped"] = items_for(
-        [strip_diacritics(dv["texts"][i]) for i in keep], [dv["golds"][i] for i in keep],
-        [dv["stripped_docs"][i] for i in keep], [dv["stripped_docs"][i] for i in keep], tc, lex, False)
+        [strip_diacritics(dv["texts"][i]) for i in keep],
+        [dv["golds"][i] for i in keep],
+        [dv["stripped_docs"][i] for i in keep],
+        [dv["stripped_docs"][i] for i in keep],
+        tc,
+        lex,
+        False,
+    )
     out["dev_stripped_index"] = keep
     return out

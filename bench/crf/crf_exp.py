@@ -83,9 +83,13 @@ def train(pos_groups, clean_groups, fset, c1, c2, clean_frac, path, max_iter=200
     t1 = time.perf_counter()
     trainer.train(path)
     log = trainer.logparser
-    return {"prep_s": round(t1 - t0, 1), "train_s": round(time.perf_counter() - t1, 1),
-            "iterations": len(log.iterations), "sequences": len(seqs),
-            "active_features": log.last_iteration.get("active_features") if log.last_iteration else None}
+    return {
+        "prep_s": round(t1 - t0, 1),
+        "train_s": round(time.perf_counter() - t1, 1),
+        "iterations": len(log.iterations),
+        "sequences": len(seqs),
+        "active_features": log.last_iteration.get("active_features") if log.last_iteration else None,
+    }
 
 
 def tag_all(path: str, items: Sequence[Item], fset: str, marginals: bool = False):
@@ -164,11 +168,20 @@ def cv(grid_name: str, extra: list | None = None) -> None:
                 e["texts"] += [it.text for it in ho]
                 e["clean"] += [bool(p) for p in decode_preds(cho, cvit, cmarg, dec)]
         for dec, e in acc.items():
-            row = {"grid": grid_name, "max_iter": max_iter, "fset": fset, "c1": c1, "c2": c2, "clean_frac": frac, "decode": dec,
-                   "cv_f1": round(score(e["golds"], e["preds"], e["texts"]), 4),
-                   "cv_clean_rate": round(float(np.mean(e["clean"])), 4),
-                   "train_s": [i["train_s"] for i in infos], "iterations": [i["iterations"] for i in infos],
-                   "seconds": round(time.perf_counter() - t0)}
+            row = {
+                "grid": grid_name,
+                "max_iter": max_iter,
+                "fset": fset,
+                "c1": c1,
+                "c2": c2,
+                "clean_frac": frac,
+                "decode": dec,
+                "cv_f1": round(score(e["golds"], e["preds"], e["texts"]), 4),
+                "cv_clean_rate": round(float(np.mean(e["clean"])), 4),
+                "train_s": [i["train_s"] for i in infos],
+                "iterations": [i["iterations"] for i in infos],
+                "seconds": round(time.perf_counter() - t0),
+            }
             print(json.dumps(row), flush=True)
             with open("/tmp/crf/cv.jsonl", "a") as f:
                 f.write(json.dumps(row) + "\n")
@@ -190,11 +203,15 @@ def final(c1: float, c2: float, fset: str, frac: float, decode: str = "viterbi")
             vit, marg = tag_all(path, its, fset, marginals=decode != "viterbi")
             preds[key][split] = decode_preds(its, vit, marg, decode, rules)
     golds, texts = d["dev"]["golds"], d["dev"]["texts"]
-    report = {"params": {"c1": c1, "c2": c2, "fset": fset, "clean_frac": frac, "decode": decode}, "train": info,
-              "dev_f1": round(score(golds, preds["crf"]["dev"], texts), 4),
-              "dev_f1_no_rules": round(score(golds, preds["crf_no_rules"]["dev"], texts), 4),
-              "clean_rate": round(float(np.mean([bool(p) for p in preds["crf"]["clean_dev"]])), 4),
-              "gate": GATE, "model_path": path}
+    report = {
+        "params": {"c1": c1, "c2": c2, "fset": fset, "clean_frac": frac, "decode": decode},
+        "train": info,
+        "dev_f1": round(score(golds, preds["crf"]["dev"], texts), 4),
+        "dev_f1_no_rules": round(score(golds, preds["crf_no_rules"]["dev"], texts), 4),
+        "clean_rate": round(float(np.mean([bool(p) for p in preds["crf"]["clean_dev"]])), 4),
+        "gate": GATE,
+        "model_path": path,
+    }
     print(json.dumps(report, indent=1))
     with open(f"/tmp/crf/crf_preds_{fset}_{c1}_{c2}_{frac}_{decode}.pkl", "wb") as f:
         pickle.dump({"preds": preds, "report": report}, f)

@@ -42,7 +42,10 @@ def export(info, fset: str) -> dict:
         fam, key = attr.split("=", 1)
         (weights if fam in weights else extra)[fam][key] = w
     t = info.transitions
-    trans = [[t.get(("O", "O"), 0.0), t.get(("O", "I"), 0.0)], [t.get(("I", "O"), 0.0), t.get(("I", "I"), 0.0)]]
+    trans = [
+        [t.get(("O", "O"), 0.0), t.get(("O", "I"), 0.0)],
+        [t.get(("I", "O"), 0.0), t.get(("I", "I"), 0.0)],
+    ]
     return {"weights": weights, "bias": bias, "extra": extra, "transitions": trans, "fset": fset}
 
 
@@ -110,8 +113,12 @@ class CrfSpanTagger:
 
     def __post_init__(self) -> None:
         # The current tagger's merged dictionaries give the base families' sum; threshold unused.
-        self._base = SpanTagger(weights={f: dict(v) for f, v in self.weights.items()}, bias=0.0,
-                                lexicon=self.lexicon, teencode=self.teencode)
+        self._base = SpanTagger(
+            weights={f: dict(v) for f, v in self.weights.items()},
+            bias=0.0,
+            lexicon=self.lexicon,
+            teencode=self.teencode,
+        )
         e = self.extra
         self._l2, self._r2 = e.get("l2", {}).get, e.get("r2", {}).get
         self._near = {name: e.get(name, {}) for name in ("bl", "br", "bl2", "br2")}

@@ -6,8 +6,6 @@ import json
 import pickle
 from pathlib import Path
 
-import numpy as np
-
 from bench.crf.common import all_items, bootstrap_ci, flatten, gated, load_docs, lr_predict, share_ci
 
 d = load_docs()
@@ -16,7 +14,9 @@ w, b, _ = pickle.loads(Path("/tmp/crf/lr_preds.pkl").read_bytes())["models"]["lr
 dev, cdev = flatten(items["dev"]), flatten(items["clean_dev"])
 lr50 = gated(dev, lr_predict(dev, w, b, 0.5))
 crf = pickle.loads(Path("/tmp/crf/crf_preds_pm2_0.0_0.1_0.6_viterbi.pkl").read_bytes())["preds"]["crf"]
-out = bootstrap_ci(d["dev"]["golds"], {"lr_threshold_0.5": lr50, "crf_viterbi": crf["dev"]}, d["dev"]["texts"])
+out = bootstrap_ci(
+    d["dev"]["golds"], {"lr_threshold_0.5": lr50, "crf_viterbi": crf["dev"]}, d["dev"]["texts"]
+)
 out["clean_rate_lr_threshold_0.5"] = share_ci([bool(p) for p in gated(cdev, lr_predict(cdev, w, b, 0.5))])
 print(json.dumps(out, indent=1))
 Path("/tmp/crf/matched_point.json").write_text(json.dumps(out, indent=1))

@@ -91,17 +91,30 @@ def main(out: Path) -> None:
 
     ctr, cdv = clean("victsd/train"), clean("victsd/dev")
     result = {
-        "train": {"texts": train.texts, "golds": train.spans(), "docs": doc_of(train_probs[0]),
-                  "stripped_docs": doc_of(train_probs[1])},
-        "dev": {"texts": dev.texts, "golds": dev.spans(), "docs": doc_of(dev_probs[0]),
-                "stripped_docs": doc_of(dev_probs[1]), "served_docs": doc_of(served(dev.texts)),
-                "served_stripped_docs": doc_of(served(stripped_dev))},
+        "train": {
+            "texts": train.texts,
+            "golds": train.spans(),
+            "docs": doc_of(train_probs[0]),
+            "stripped_docs": doc_of(train_probs[1]),
+        },
+        "dev": {
+            "texts": dev.texts,
+            "golds": dev.spans(),
+            "docs": doc_of(dev_probs[0]),
+            "stripped_docs": doc_of(dev_probs[1]),
+            "served_docs": doc_of(served(dev.texts)),
+            "served_stripped_docs": doc_of(served(stripped_dev)),
+        },
         "clean_train": {"texts": ctr[0], "docs": ctr[1], "stripped_docs": ctr[2]},
         "clean_dev": {"texts": cdv[0], "docs": cdv[1], "stripped_docs": cdv[2]},
         "teencode": dict(models.teencode),
         "lexicon": load_lexicon(),
-        "shipped_spans": {"weights": models.spans.weights, "bias": models.spans.bias,
-                          "threshold": models.spans.threshold, "gate": models.spans.gate},
+        "shipped_spans": {
+            "weights": models.spans.weights,
+            "bias": models.spans.bias,
+            "threshold": models.spans.threshold,
+            "gate": models.spans.gate,
+        },
     }
     out.write_bytes(pickle.dumps(result))
     print(f"wrote {out} ({time.perf_counter() - t0:.0f}s)")

@@ -68,8 +68,9 @@ def main() -> None:
                 print(f"(a) clean weight {cw} threshold {th} gate {g}: dev {f1:.4f} clean {r:.1%}")
                 if r <= BUDGET and (best is None or f1 > best[0]):
                     best = (f1, cw, th, g, r)
-    report["a_dev_tuned_protocol"] = dict(zip(("dev_f1_no_rules", "clean_weight", "threshold", "gate",
-                                                "clean_rate"), best, strict=True))
+    report["a_dev_tuned_protocol"] = dict(
+        zip(("dev_f1_no_rules", "clean_weight", "threshold", "gate", "clean_rate"), best, strict=True)
+    )
     print("(a) chosen", report["a_dev_tuned_protocol"], f"({time.perf_counter() - t0:.0f}s)", flush=True)
     _, cw, th, g, _ = best
     w, b = models[cw]
@@ -83,7 +84,8 @@ def main() -> None:
         for rules in (False, True):
             p = gated(its, lr_predict(its, flat, s["bias"], s["threshold"], rules), s["gate"])
             report[f"b_shipped_weights_{name}_{'rules' if rules else 'no_rules'}"] = round(
-                score(golds, p, texts), 4)
+                score(golds, p, texts), 4
+            )
     print("(b)", {k: v for k, v in report.items() if k.startswith("b_")}, flush=True)
     del shipped
 
@@ -112,7 +114,9 @@ def main() -> None:
     for (cwk, thk), e in cv.items():
         f1 = score([gold_of[id(it)] for it in e["items"]], e["preds"], e["texts"])
         r = float(np.mean(e["clean"]))
-        table.append({"clean_weight": cwk, "threshold": thk, "cv_f1": round(f1, 4), "cv_clean_rate": round(r, 4)})
+        table.append(
+            {"clean_weight": cwk, "threshold": thk, "cv_f1": round(f1, 4), "cv_clean_rate": round(r, 4)}
+        )
         print(f"(c) clean weight {cwk} threshold {thk}: 3-fold CV char macro-F1 {f1:.4f}, clean {r:.1%}")
     ok = [t for t in table if t["cv_clean_rate"] <= BUDGET] or table
     choice = max(ok, key=lambda t: t["cv_f1"])
@@ -129,8 +133,10 @@ def main() -> None:
             key = name + ("" if rules else "_no_rules")
             preds[key] = {
                 "dev": gated(dev, lr_predict(dev, ww, bb, tt, rules)),
-                "dev_stripped": gated(flatten(items["dev_stripped"]),
-                                      lr_predict(flatten(items["dev_stripped"]), ww, bb, tt, rules)),
+                "dev_stripped": gated(
+                    flatten(items["dev_stripped"]),
+                    lr_predict(flatten(items["dev_stripped"]), ww, bb, tt, rules),
+                ),
                 "clean_dev": gated(cdev, lr_predict(cdev, ww, bb, tt, rules)),
             }
             report[key] = {
@@ -139,8 +145,14 @@ def main() -> None:
             }
     print(json.dumps(report, indent=1, default=str))
     with open("/tmp/crf/lr_preds.pkl", "wb") as f:
-        pickle.dump({"preds": preds, "report": report,
-                     "models": {"lr_dev_tuned": (w, b, th), "lr_cv_tuned": (w_c, b_c, choice["threshold"])}}, f)
+        pickle.dump(
+            {
+                "preds": preds,
+                "report": report,
+                "models": {"lr_dev_tuned": (w, b, th), "lr_cv_tuned": (w_c, b_c, choice["threshold"])},
+            },
+            f,
+        )
     print(f"done ({time.perf_counter() - t0:.0f}s)")
 
 

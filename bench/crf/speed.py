@@ -47,10 +47,15 @@ def main(path: str, fset: str, marginal: float | None) -> None:
     ct.open(path)
     art = export(ct.info(), fset)
     py = CrfSpanTagger(art["weights"], art["bias"], art["extra"], art["transitions"], fset, lex, tc, marginal)
-    report: dict = {"model": path, "fset": fset, "marginal_threshold": marginal,
-                    "n_state_weights": sum(len(v) for v in art["weights"].values())
-                    + sum(len(v) for v in art["extra"].values()),
-                    "transitions": art["transitions"], "labels": ct.labels()}
+    report: dict = {
+        "model": path,
+        "fset": fset,
+        "marginal_threshold": marginal,
+        "n_state_weights": sum(len(v) for v in art["weights"].values())
+        + sum(len(v) for v in art["extra"].values()),
+        "transitions": art["transitions"],
+        "labels": ct.labels(),
+    }
 
     def crfsuite_marked(it_canonical, it_folded, doc):
         spans, x = crfsuite_features(it_canonical, it_folded, doc, tc, singles, phrases, fset)
@@ -71,13 +76,22 @@ def main(path: str, fset: str, marginal: float | None) -> None:
             _, b = py.marked(it.canonical, it.folded, it.doc)
             tok_total += len(a)
             label_diff += sum(p != q for p, q in zip(a, b, strict=True))
-        report[f"identity_{split}"] = {"comments": len(its), "tokens": tok_total,
-                                       "comments_with_other_features": feat_diff, "tokens_with_other_labels": label_diff}
+        report[f"identity_{split}"] = {
+            "comments": len(its),
+            "tokens": tok_total,
+            "comments_with_other_features": feat_diff,
+            "tokens_with_other_labels": label_diff,
+        }
         print(split, report[f"identity_{split}"], flush=True)
 
     s = d["shipped_spans"]
-    lr = SpanTagger(weights={f: dict(v) for f, v in s["weights"].items()}, bias=s["bias"],
-                    threshold=s["threshold"], lexicon=lex, teencode=tc)
+    lr = SpanTagger(
+        weights={f: dict(v) for f, v in s["weights"].items()},
+        bias=s["bias"],
+        threshold=s["threshold"],
+        lexicon=lex,
+        teencode=tc,
+    )
 
     def crfsuite_tag(canonical, folded, doc):
         if not canonical:
@@ -94,8 +108,12 @@ def main(path: str, fset: str, marginal: float | None) -> None:
         rates = {}
         for name, fn in (("current_lr", lr.tag), ("crfsuite", crfsuite_tag), ("python_crf", py.tag)):
             rates[name] = round(best_rate(fn, inputs))
-        report[f"speed_{split}"] = {"comments": len(inputs), "tokens": tokens,
-                                    "comments_per_s": rates, "identical_final_spans": f"{same}/{len(inputs)}"}
+        report[f"speed_{split}"] = {
+            "comments": len(inputs),
+            "tokens": tokens,
+            "comments_per_s": rates,
+            "identical_final_spans": f"{same}/{len(inputs)}",
+        }
         print(split, report[f"speed_{split}"], flush=True)
     out = f"/tmp/crf/speed_{os.path.basename(path)}_{marginal}.json"
     with open(out, "w") as f:

@@ -17,16 +17,25 @@ from bench.crf.crf_tagger import CrfSpanTagger, crfsuite_features, export
 from moderation.scoring.spans import SpanTagger, lexicon_sets, merge, whole_phrases
 
 ROUNDS = 7
-MODELS = {"viterbi_pm2": ("/tmp/crf/models/final_pm2_0.0_0.1_0.6.crfsuite", "pm2", None),
-          "marginal_base": ("/tmp/crf/models/final_base_0.0_0.3_0.6.crfsuite", "base", 0.3)}
+MODELS = {
+    "viterbi_pm2": ("/tmp/crf/models/final_pm2_0.0_0.1_0.6.crfsuite", "pm2", None),
+    "marginal_base": ("/tmp/crf/models/final_base_0.0_0.3_0.6.crfsuite", "base", 0.3),
+}
 
 d = load_docs()
 items = all_items(d)
 tc, lex = d["teencode"], tuple(d["lexicon"])
 singles, phrases = lexicon_sets(lex)
 s = d["shipped_spans"]
-taggers = {"current_lr": SpanTagger(weights={f: dict(v) for f, v in s["weights"].items()}, bias=s["bias"],
-                                    threshold=s["threshold"], lexicon=lex, teencode=tc).tag}
+taggers = {
+    "current_lr": SpanTagger(
+        weights={f: dict(v) for f, v in s["weights"].items()},
+        bias=s["bias"],
+        threshold=s["threshold"],
+        lexicon=lex,
+        teencode=tc,
+    ).tag
+}
 
 
 def crfsuite_tagger(path, fset, marginal):
@@ -40,8 +49,11 @@ def crfsuite_tagger(path, fset, marginal):
         if not spans:
             return []
         y = ct.tag(x)
-        marked = ([lab == "I" for lab in y] if marginal is None
-                  else [ct.marginal("I", i) >= marginal for i in range(len(y))])
+        marked = (
+            [lab == "I" for lab in y]
+            if marginal is None
+            else [ct.marginal("I", i) >= marginal for i in range(len(y))]
+        )
         if any(marked):
             marked = whole_phrases(spans, marked, canonical, folded)
         return merge([sp for sp, k in zip(spans, marked, strict=True) if k], canonical)
@@ -53,8 +65,9 @@ for name, (path, fset, marginal) in MODELS.items():
     ct, tag = crfsuite_tagger(path, fset, marginal)
     art = export(ct.info(), fset)
     taggers[f"crfsuite_{name}"] = tag
-    taggers[f"python_{name}"] = CrfSpanTagger(art["weights"], art["bias"], art["extra"], art["transitions"],
-                                              fset, lex, tc, marginal).tag
+    taggers[f"python_{name}"] = CrfSpanTagger(
+        art["weights"], art["bias"], art["extra"], art["transitions"], fset, lex, tc, marginal
+    ).tag
 
 report = {}
 for split in ("dev", "clean_dev"):
@@ -67,9 +80,12 @@ for split in ("dev", "clean_dev"):
                 fn(*a)
             dt = time.perf_counter() - t
             best[k] = dt if best[k] is None else min(best[k], dt)
-    report[split] = {"comments": len(inputs), "tokens": sum(len(it.spans) for it in flatten(items[split])),
-                     "comments_per_s": {k: round(len(inputs) / v) for k, v in best.items()},
-                     "us_per_comment": {k: round(1e6 * v / len(inputs), 1) for k, v in best.items()}}
+    report[split] = {
+        "comments": len(inputs),
+        "tokens": sum(len(it.spans) for it in flatten(items[split])),
+        "comments_per_s": {k: round(len(inputs) / v) for k, v in best.items()},
+        "us_per_comment": {k: round(1e6 * v / len(inputs), 1) for k, v in best.items()},
+    }
     print(split, json.dumps(report[split]), flush=True)
 with open("/tmp/crf/speed_interleaved.json", "w") as f:
     json.dump(report, f, indent=1)
