@@ -28,7 +28,7 @@ import numpy as np
 import pycrfsuite
 
 from bench.crf.common import GATE, Item, all_items, cv_fold, flatten, gated, load_docs, post, score
-from moderation.scoring.spans import doc_keys
+from bench.crf.crf_tagger import crf_attributes
 
 MODELS = "/tmp/crf/models"
 BUDGET = 0.10
@@ -36,25 +36,8 @@ MARGINAL_THRESHOLDS = (0.3, 0.35, 0.4, 0.5)
 
 
 def features(item: Item, fset: str) -> list[list[str]]:
-    docs = doc_keys(*item.doc)
-    shared = ["b"] + [f"{f}={k}" for f, k in docs]
     folded = [item.folded[a:b] for a, b in item.spans]
-    marks = item.marks
-    n = len(folded)
-    out = []
-    for i, keys in enumerate(item.keys):
-        attrs = [f"{f}={k}" for f, k in keys] + shared
-        if fset in ("pm2", "pm2x"):
-            attrs.append("l2=" + (folded[i - 2] if i >= 2 else "<s>"))
-            attrs.append("r2=" + (folded[i + 2] if i + 2 < n else "</s>"))
-            for name, j in (("bl", i - 1), ("br", i + 1), ("bl2", i - 2), ("br2", i + 2)):
-                if 0 <= j < n and marks[j]:
-                    attrs.append(f"{name}={marks[j]}")
-        if fset == "pm2x" and marks[i]:
-            attrs.append(f"bd={marks[i]}|{docs[0][1]}")
-            attrs.append(f"bh={marks[i]}|{docs[1][1]}")
-        out.append(attrs)
-    return out
+    return crf_attributes(item.keys, folded, item.marks, item.doc, fset)
 
 
 def labels_of(item: Item) -> list[str]:

@@ -172,6 +172,12 @@ def crfsuite_features(canonical: str, folded_text: str, doc, teencode, singles, 
     folded = [folded_text[a:b] for a, b in spans]
     marks = _lexicon_marks(folded, singles, phrases)
     keys = token_keys(tokens, folded, teencode, marks)
+    return spans, crf_attributes(keys, folded, marks, doc, fset)
+
+
+def crf_attributes(keys, folded: list[str], marks: list[str], doc, fset: str) -> list[list[str]]:
+    """The CRF's attributes of every token: the tagger's keys, the comment bins, and for the
+    ``pm2``/``pm2x`` feature sets the ±2 neighbours and their lexicon marks (training and tagging)."""
     docs = doc_keys(*doc)
     shared = ["b"] + [f"{f}={k}" for f, k in docs]
     n = len(folded)
@@ -188,4 +194,4 @@ def crfsuite_features(canonical: str, folded_text: str, doc, teencode, singles, 
             attrs.append(f"bd={marks[i]}|{docs[0][1]}")
             attrs.append(f"bh={marks[i]}|{docs[1][1]}")
         out.append(attrs)
-    return spans, out
+    return out

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from moderation.errors import ModelArtifactError
-from moderation.scoring.artifact import valid_version
+from moderation.scoring.artifact import MANIFEST, valid_version
 from moderation.services.learning_report import render_report
 from moderation.settings import DEFAULT_MODEL_DIR
 from moderation.training.data import check_datasets_dir, default_datasets_dir, dev_texts, load_all
@@ -48,9 +48,12 @@ def train(datasets_dir: Path | None, output: Path, version: str, card_only: bool
     if not valid_version(version):
         raise click.BadParameter(f"invalid version {version!r}", param_hint="--version")
     if card_only:
-        if not (output / version / "manifest.json").is_file():
-            raise click.ClickException(f"no model {version} in {output} (no manifest.json there)")
-        click.echo(f"wrote {refresh_model_card(output / version)}")
+        if not (output / version / MANIFEST).is_file():
+            raise click.ClickException(f"no model {version} in {output} (no {MANIFEST} there)")
+        try:
+            click.echo(f"wrote {refresh_model_card(output / version)}")
+        except ModelArtifactError as exc:
+            raise click.ClickException(str(exc)) from exc
         return
     root = _datasets(datasets_dir)
     built = build_version(root, output, version, echo=click.echo)

@@ -11,7 +11,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from moderation.scoring.artifact import CURRENT, FORMAT, MANIFEST, file_digest
+from moderation.scoring.artifact import CURRENT, FORMAT, MANIFEST, file_digest, read_manifest
 from moderation.scoring.model import OUTPUTS, LinearModels
 from moderation.training.data import DATASET_FILES, Split
 from moderation.training.model_card import render_model_card
@@ -71,7 +71,7 @@ def _write_card_and_manifest(directory: Path, manifest: dict[str, Any]) -> None:
 def refresh_model_card(version_dir: Path) -> Path:
     """Render the card of a built version again from its manifest (after the card's text changed),
     without retraining; the card's digest in the manifest follows."""
-    manifest = json.loads((version_dir / MANIFEST).read_text(encoding="utf-8"))
+    manifest = read_manifest(version_dir)
     _write_card_and_manifest(version_dir, manifest)
     return version_dir / "MODEL_CARD.md"
 
