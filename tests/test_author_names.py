@@ -103,3 +103,41 @@ def test_moderators_still_reply_as_the_newsroom_and_a_reader_cannot_take_its_tru
         assert author.status == "trusted"
         count = select(func.count()).select_from(Comment).where(Comment.author_id == author.id)
         assert session.scalar(count) == 1, "only the newsroom's reply"
+
+
+def test_names_stored_before_the_rule_are_shown_to_readers_as_a_reader(client, db, site):
+    """Authors stored before names were checked keep their row; readers no longer see them as the paper.
+
+    Two kinds of old rows: a reader named "Tòa soạn", and a reader's post that joined the newsroom's
+    own author record (the hole closed above). Only the moderator's reply keeps the newsroom's name.
+    """
+    posts = [server_post(client, site, ip=f"203.0.113.{n}") for n in (20, 21, 22)]
+    ids = [post.get_json()["id"] for post in posts]
+    with db.session() as session:
+        moderator = services.create_moderator(session, "linh", "correct horse battery")
+        identity = services.ModeratorIdentity(moderator.id, "linh", "moderator", None)
+    with db.session() as session:
+        reply = newsroom.reply_as_newsroom(session, identity, ids[0], "Cảm ơn bạn đã góp ý.")
+        reply_id, newsroom_author_id = reply.id, reply.author_id
+    with db.session() as session:  # what an older release could have stored
+        posing = Author(site_id=site["id"], name="Tòa soạn", email=None, status="normal")
+        session.add(posing)
+        session.flush()
+        for comment_id in ids:
+            session.get(Comment, comment_id).status = "published"
+        session.get(Comment, ids[1]).author_id = posing.id
+        session.get(Comment, ids[2]).author_id = newsroom_author_id
+    listed = client.get("/api/v1/articles/sin-ho/comments?site=baolaichau")
+    assert listed.status_code == 200
+    names = {}
+    for thread in listed.get_json()["items"]:
+        names[thread["id"]] = thread["author"]["name"]
+        names.update({reply["id"]: reply["author"]["name"] for reply in thread["replies"]})
+    assert names == {
+        ids[0]: "Lò Văn Páo",
+        reply_id: "Ban biên tập baolaichau",
+        ids[1]: "Bạn đọc",
+        ids[2]: "Bạn đọc",
+    }
+    with db.session() as session:
+        assert session.get(Comment, ids[1]).author.name == "Tòa soạn", "the stored name is kept"

@@ -39,7 +39,7 @@ def public_thread(thread: Thread) -> dict[str, Any]:
     return {
         "id": comment.id,
         "parent_id": comment.parent_id,
-        "author": {"name": comment.author.name},
+        "author": {"name": thread.author_name},
         "content": comment.content,
         "created_at": iso(comment.created_at),
         "replies": [public_thread(reply) for reply in thread.replies],

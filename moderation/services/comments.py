@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from moderation.errors import NotFound, ValidationError
 from moderation.services import antiabuse, site_cache
-from moderation.services.author_names import check_author_name
+from moderation.services.author_names import check_author_name, public_names
 from moderation.services.site_cache import SiteContext
 from moderation.storage import repositories as repo
 from moderation.storage.db import Database
@@ -214,6 +214,8 @@ def find_lost_comments(
 @dataclass
 class Thread:
     comment: Comment
+    #: The author's name as readers see it (``author_names.public_names``).
+    author_name: str
     replies: list[Thread] = field(default_factory=list)
 
 
@@ -225,7 +227,8 @@ def published_threads(
     if article is None:
         return 0, []
     comments = repo.published_comments(session, article.id)
-    threads = {c.id: Thread(c) for c in comments}
+    names = public_names(session, site.name, comments)
+    threads = {c.id: Thread(c, names[c.id]) for c in comments}
     depth: dict[str, int] = {}
     # Replies nest at most MAX_THREAD_DEPTH deep; deeper ones join their ancestor at that depth,
     # so a long reply chain cannot make the response (or its rendering) arbitrarily deep.

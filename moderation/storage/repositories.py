@@ -424,6 +424,14 @@ def published_comments(session: Session, article_id: int) -> Sequence[Comment]:
     ).all()
 
 
+def newsroom_reply_ids(session: Session, comment_ids: Sequence[str]) -> set[str]:
+    """Which of these comments a moderator published as the newsroom's reply."""
+    query = select(AuditEntry.comment_id).where(
+        AuditEntry.action == "newsroom_reply", AuditEntry.comment_id.in_(list(comment_ids))
+    )
+    return {comment_id for comment_id in session.scalars(query) if comment_id is not None}
+
+
 def comment_in_site(session: Session, comment_id: str, site_ids: Sequence[int] | None) -> Comment | None:
     query = select(Comment).where(Comment.id == comment_id)
     if site_ids is not None:
