@@ -2,7 +2,8 @@
 
 The reader's name and email and the ids of their own comments are kept in the page's
 localStorage; times are shown in the site's time zone whatever the browser's; a post refused for
-being too fast says when to try again; a report is confirmed once.
+being too fast, or over the site's allowance, says which and when to try again; a report is
+confirmed once.
 """
 
 from __future__ import annotations
@@ -113,6 +114,27 @@ def test_a_post_sent_sooner_than_the_sites_minimum_says_when_to_try_again(page, 
     expect(main_form(page).get_by_role("button", name="Gửi bình luận")).to_be_enabled()
     expect(main_form(page).get_by_label("Nội dung bình luận")).to_have_value("Một góp ý ngắn gửi rất nhanh.")
     assert comments(db) == [], "nothing was sent"
+
+
+def test_a_post_over_the_hourly_allowance_says_too_many_and_in_how_many_minutes(page, db, site, events):
+    """A refusal that lasts minutes is an allowance spent, not a burst: "quá nhanh" would be wrong."""
+    events.allow_status(429)  # the refusal this test provokes
+    with db.session() as session:
+        current = services.abuse_settings(session, site.id).to_dict()
+        services.update_abuse_settings(session, site.id, {**current, "author_rate": "1/hour"}, actor="test")
+    open_demo(page)
+    send(page, "Bài viết rất hay, cảm ơn tác giả.")
+    write(main_form(page), NAME, "Thêm một ý nữa: mong tỉnh sớm làm đường.", email=EMAIL)
+    main_form(page).get_by_role("button", name="Gửi bình luận").click()
+    message = main_form(page).locator(".mw-form-error")
+    expect(message).to_have_text(
+        re.compile(r"^Bạn đã gửi nhiều bình luận, vui lòng thử lại sau (59|60) phút$")
+    )
+    expect(message).to_have_attribute("role", "alert")
+    expect(main_form(page).get_by_label("Nội dung bình luận")).to_have_value(
+        "Thêm một ý nữa: mong tỉnh sớm làm đường."
+    )
+    assert len(comments(db)) == 1
 
 
 def test_the_report_confirmation_is_shown_once(page, db, site):

@@ -47,6 +47,7 @@
     reported: "Đã gửi báo cáo",
     reasons: ["Xúc phạm, thô tục", "Thù ghét, kỳ thị", "Quảng cáo, spam", "Thông tin sai sự thật", "Lý do khác"],
     tooFast: (n) => "Bạn gửi quá nhanh, vui lòng thử lại sau " + fmt(n) + " giây",
+    refused: (n) => (n > 120 ? "Bạn đã gửi nhiều bình luận, vui lòng thử lại sau " + fmt(Math.ceil(n / 60)) + " phút" : T.tooFast(n)),
     loadFail: "Không tải được phần bình luận. Vui lòng tải lại trang sau.",
     sendFail: "Chưa gửi được. Vui lòng thử lại.",
     forbidden: "Trang này chưa được đăng ký để dùng phần bình luận.",
@@ -259,7 +260,7 @@
         done.focus();
         return;
       }
-      error.textContent = r.status === 429 ? T.tooFast(r.retry || 60) : r.status === 404 ? T.gone : T.sendFail;
+      error.textContent = r.status === 429 ? T.refused(r.retry || 60) : r.status === 404 ? T.gone : T.sendFail;
       error.hidden = false;
     });
     return form;
@@ -451,7 +452,7 @@
         if (Object.keys(known).length) show(known);
         if (other) fail(other);
         else if (!Object.keys(known).length) fail(T.invalid);
-      } else if (r.status === 429) fail(T.tooFast(r.retry || 60));
+      } else if (r.status === 429) fail(T.refused(r.retry || 60));
       else if (r.status === 403 || r.status === 401) fail(T.forbidden);
       else fail(T.sendFail);
     });
@@ -545,7 +546,7 @@
     root.append(form);
     const [config] = await Promise.all([api("GET", "/widget/config"), loadPage().then(restoreMine)]);
     if (config.status !== 200 || !config.data) {
-      note.textContent = config.status === 429 ? T.tooFast(config.retry || 60) : config.status === 403 ? T.forbidden : T.loadFail;
+      note.textContent = config.status === 429 ? T.refused(config.retry || 60) : config.status === 403 ? T.forbidden : T.loadFail;
       note.hidden = false;
       return;
     }
