@@ -14,9 +14,10 @@ import pytest
 from playwright.sync_api import expect
 
 from moderation.scoring.artifact import read_manifest, resolve_version_dir
+from moderation.services import newsroom
 from moderation.settings import DEFAULT_MODEL_DIR
 from moderation.storage.models import Comment, Report, utcnow
-from tests.e2e.helpers import sign_in
+from tests.e2e.helpers import identity, sign_in
 from tests.e2e.seed import add_comment
 
 PHONE = {"width": 390, "height": 844}
@@ -214,6 +215,27 @@ def test_undo_entries_in_the_audit_log_link_to_the_comments(page, db, site, chie
     expect(links).to_have_count(2)
     page.get_by_role("link", name="quảng cáo 2").click()
     expect(page.locator(f"#c-{ids[1]} .content")).to_have_text("quảng cáo 2")
+
+
+def test_notes_and_newsroom_replies_are_in_the_audit_log_with_their_text_and_comment(page, db, site, chief):
+    (target,) = held(db, site, ["Bình luận cần ghi chú"])
+    moderator = identity(db, chief)
+    with db.session() as session:
+        newsroom.add_note(session, moderator, target, "Đã gọi điện cho bạn đọc <b>ngày 25/11</b>")
+        reply = newsroom.reply_as_newsroom(session, moderator, target, "Cảm ơn bạn, tòa soạn đã ghi nhận.")
+        reply_id = reply.id
+    sign_in(page, "chief")
+    page.goto("/dashboard/admin/audit?action=note")
+    note = page.locator("table.audit tbody tr")
+    expect(note).to_have_count(1)
+    expect(note).to_contain_text("Thêm ghi chú nội bộ")
+    expect(note.locator("td").last).to_have_text("Đã gọi điện cho bạn đọc <b>ngày 25/11</b>")  # as text
+    expect(note.get_by_role("link", name="Bình luận cần ghi chú")).to_be_visible()
+    page.goto("/dashboard/admin/audit?action=newsroom_reply")
+    row = page.locator("table.audit tbody tr")
+    expect(row).to_contain_text("Trả lời với tư cách tòa soạn")
+    row.get_by_role("link", name="Cảm ơn bạn, tòa soạn đã ghi nhận.").click()
+    expect(page.locator(f"#c-{reply_id} .content")).to_have_text("Cảm ơn bạn, tòa soạn đã ghi nhận.")
 
 
 def no_horizontal_overflow(page) -> None:

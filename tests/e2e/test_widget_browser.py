@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from moderation.storage.models import Comment, Report, utcnow
+from tests.e2e.guard import assert_clean, watch
 from tests.e2e.seed import DEMO_ARTICLE, add_comment, demo_site
 from tests.e2e.server import serve
 
@@ -294,7 +295,7 @@ def test_a_page_on_an_unregistered_origin_cannot_read_or_post(foreign_page, db, 
     assert len(comments(db)) == 1, "nothing was stored"
 
 
-def test_on_a_phone_the_widget_fits_and_works(browser, live_server, db, site, run_workers):
+def test_on_a_phone_the_widget_fits_and_works(browser, live_server, db, site, run_workers, events):
     context = browser.new_context(
         base_url=live_server,
         viewport={"width": 375, "height": 740},
@@ -304,8 +305,7 @@ def test_on_a_phone_the_widget_fits_and_works(browser, live_server, db, site, ru
         locale="vi-VN",
     )
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    watch(context, page, events)
     parent = published(db, site, "Bà con Phìn Hồ chăn nuôi giỏi quá, mong có thêm vốn vay ưu đãi.")
     open_demo(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 375, "no sideways scrolling"
@@ -319,8 +319,8 @@ def test_on_a_phone_the_widget_fits_and_works(browser, live_server, db, site, ru
     form.get_by_role("button", name="Gửi trả lời").tap()
     expect(thread.locator(".mw-replies .mw-badge")).to_have_text("Bình luận của bạn đang chờ duyệt")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
-    assert errors == []
     context.close()
+    assert_clean(events)
 
 
 def test_the_honeypot_is_out_of_sight_and_a_bot_that_fills_it_learns_nothing(page, db, site):

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from moderation import services
 from moderation.storage.models import Comment
+from tests.e2e.guard import assert_clean, watch
 from tests.e2e.seed import demo_site
 from tests.e2e.test_widget_browser import (
     FOLLOW_TIMEOUT,
@@ -183,15 +184,14 @@ def test_a_reader_posing_as_the_newsroom_is_told_the_name_is_reserved(page, db, 
     expect(widget(page).locator(".mw-comment.mw-mine .mw-author")).to_have_text(NAME)
 
 
-def test_times_are_shown_in_the_sites_time_zone_not_the_browsers(browser, live_server, db, site):
+def test_times_are_shown_in_the_sites_time_zone_not_the_browsers(browser, live_server, db, site, events):
     at = datetime(2026, 11, 25, 17, 30, tzinfo=UTC)  # 00:30 on the 26th in Hà Nội
     published(db, site, "Một bình luận đăng lúc nửa đêm giờ Việt Nam.", created=at)
     context = browser.new_context(base_url=live_server, locale="vi-VN", timezone_id="America/New_York")
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    watch(context, page, events)
     open_demo(page)
     expect(widget(page).locator(".mw-comment time")).to_have_text("26/11/2026 00:30")
     assert page.evaluate("new Date(Date.UTC(2026, 10, 25, 17, 30)).getHours()") == 12, "in New York"
-    assert errors == []
     context.close()
+    assert_clean(events)
