@@ -160,6 +160,12 @@ def test_author_panel_note_and_a_reply_as_the_newspaper(page, app, db, site, lin
     page.get_by_role("button", name="Cấm tác giả này").click()
     expect(page.locator(".message.success")).to_contain_text("Đã cấm Troll")
     expect(page.locator("h1 .badge-banned")).to_be_visible()
+    page.get_by_role("button", name="Đánh dấu tin cậy").click()  # trust, from the panel too
+    expect(page.locator("h1 .badge-trusted")).to_be_visible()
+    page.get_by_role("button", name="Về bình thường").click()
+    expect(page.locator("h1 .badge")).to_have_count(0)
+    page.get_by_role("button", name="Cấm tác giả này").click()
+    expect(page.locator("h1 .badge-banned")).to_be_visible()
     with db.session() as session:
         assert [session.get(Comment, i).status for i in ids] == ["rejected", "published"]
 
@@ -251,6 +257,8 @@ def no_horizontal_overflow(page) -> None:
 def test_on_a_phone_the_queue_comes_first_and_nothing_overflows(page, db, site, chief):
     page.set_viewport_size(PHONE)
     ids = held(db, site, ["một bình luận khá dài " * 8, "hai"], highlight=["dài"])
+    with db.session() as session:
+        author_id = session.get(Comment, ids[0]).author_id
     sign_in(page, "chief")
     header = page.locator("header.topbar").bounding_box()
     assert header["height"] <= 100, f"the header takes {header['height']}px (two lines at most)"
@@ -276,6 +284,7 @@ def test_on_a_phone_the_queue_comes_first_and_nothing_overflows(page, db, site, 
         "/dashboard/admin/moderators",
         "/dashboard/admin/stats",
         f"/dashboard/comments/{ids[0]}",
+        f"/dashboard/authors/{author_id}",
     ):
         page.goto(path)
         no_horizontal_overflow(page)
