@@ -56,8 +56,9 @@ def comment_page(comment_id: str) -> str:
 @bp.get("/authors/<int:author_id>")
 def author_page(author_id: int) -> str:
     moderator = identity()
+    page = max(1, request.args.get("page", 1, type=int) or 1)
     with resources().db.session() as session:
-        author, comments, total = newsroom.author_history(session, moderator, author_id)
+        author, comments, total = newsroom.author_history(session, moderator, author_id, page)
         history = queries.author_histories(session, [author.id]).get(author.id)
         sites = {site.id: site for site in admin.visible_sites(session, moderator)}
         site = sites.get(author.site_id)
@@ -66,6 +67,8 @@ def author_page(author_id: int) -> str:
             author=author,
             comments=comments,
             total=total,
+            page=page,
+            last_page=max(1, -(-total // newsroom.HISTORY_PAGE)),
             history=history,
             site=site,
             zone=site.timezone if site else None,

@@ -25,7 +25,8 @@ from moderation.text import fold
 
 MAX_NOTE_CHARS = 2000
 MAX_REPLY_CHARS = 5000
-HISTORY_LIMIT = 500
+#: Comments per page of an author's history.
+HISTORY_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,13 @@ def _text(raw: str | None, limit: int, field: str) -> str:
 
 
 def author_history(
-    session: Session, moderator: ModeratorIdentity, author_id: int, limit: int = HISTORY_LIMIT
+    session: Session,
+    moderator: ModeratorIdentity,
+    author_id: int,
+    page: int = 1,
+    per_page: int = HISTORY_PAGE,
 ) -> tuple[Author, list[Comment], int]:
-    """The author, their latest comments (every status, newest first) and how many they wrote."""
+    """The author, one page of their comments (every status, newest first) and how many they wrote."""
     author = _author_for(session, moderator, author_id)
     total = session.scalar(select(func.count()).select_from(Comment).where(Comment.author_id == author.id))
     comments = list(
@@ -56,7 +61,8 @@ def author_history(
             select(Comment)
             .where(Comment.author_id == author.id)
             .order_by(Comment.created_at.desc(), Comment.id)
-            .limit(limit)
+            .offset((max(page, 1) - 1) * per_page)
+            .limit(per_page)
         )
     )
     return author, comments, int(total or 0)

@@ -244,6 +244,36 @@ def test_notes_and_newsroom_replies_are_in_the_audit_log_with_their_text_and_com
     expect(page.locator(f"#c-{reply_id} .content")).to_have_text("Cảm ơn bạn, tòa soạn đã ghi nhận.")
 
 
+def test_an_authors_full_history_pages_through_every_comment(page, db, site, linh):
+    """ "The author's full history": past one page (100), the rest is one click away, none left out."""
+    start = utcnow() - timedelta(days=30)
+    ids = [
+        add_comment(
+            db,
+            site,
+            f"Ý kiến số {n}",
+            status="published",
+            author="Bạn đọc chăm chỉ",
+            created=start + timedelta(hours=n),
+        )
+        for n in range(1, 106)
+    ]
+    with db.session() as session:
+        author_id = session.get(Comment, ids[0]).author_id
+    sign_in(page, "linh")
+    page.goto(f"/dashboard/authors/{author_id}")
+    rows = page.locator("table.author-history tbody tr")
+    expect(rows).to_have_count(100)
+    expect(rows.first).to_contain_text("Ý kiến số 105")  # newest first
+    expect(page.locator("nav.pager")).to_contain_text("Trang 1/2")
+    page.get_by_role("link", name="Sau →").click()
+    expect(rows).to_have_count(5)
+    expect(rows.last).to_contain_text("Ý kiến số 1")
+    expect(rows.last.get_by_role("link")).to_have_attribute("href", f"/dashboard/comments/{ids[0]}")
+    page.get_by_role("link", name="← Trước").click()
+    expect(rows).to_have_count(100)
+
+
 def no_horizontal_overflow(page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     wide = page.evaluate(
