@@ -16,7 +16,7 @@ from moderation.scoring.model import OUTPUTS, LinearModels
 from moderation.training.data import DATASET_FILES, Split
 from moderation.training.model_card import render_model_card
 
-DEFAULT_VERSION = "2026.12.2"
+DEFAULT_VERSION = "2026.12.3"
 
 
 def library_versions() -> dict[str, str]:
