@@ -196,7 +196,8 @@ def test_many_senders_posting_the_same_text_are_held_as_a_flood_in_one_cluster(
             site,
             ip=f"198.51.100.{40 + i}",
             name=f"Tài khoản {i}",
-            content=f"Vay tiền nhanh lãi suất thấp, giải ngân trong ngày, liên hệ ngay {i}",
+            # A campaign the model publishes on its own scores: only the flood holds the copies.
+            content=f"Mọi người cùng ủng hộ dự án xây cầu mới của huyện nhà nhé, rất ý nghĩa {i}",
         ).get_json()["id"]
         for i in range(4)
     ]
@@ -206,6 +207,7 @@ def test_many_senders_posting_the_same_text_are_held_as_a_flood_in_one_cluster(
     run_workers()
     statuses = [stored(db, i) for i in ids]
     assert all(c.analysis is not None for c in statuses), "every comment is scored"
+    assert [c.status for c in statuses[:2]] == ["published", "published"]
     assert all(c.status == "review" and "flood" in c.decision_reasons for c in statuses[2:])
     with db.session() as session:
         from moderation.storage.queue_queries import cluster_sizes
