@@ -135,6 +135,8 @@ class Card:
     cluster_size: int = 0
     #: What readers wrote when they reported it (open reports only).
     report_reasons: list[str] = field(default_factory=list)
+    #: The name readers see when the stored one poses as the newsroom ("Bạn đọc"), else None.
+    public_name: str | None = None
 
 
 def _hate_note(hate: dict[str, Any], *, held: bool) -> str:
@@ -276,6 +278,7 @@ def cards_for(page: QueuePage, extras: support.CardExtras | None = None) -> list
         if extras is not None:
             card.cluster_id, card.cluster_size = extras.clusters.get(comment.id, (None, 0))
             card.report_reasons = extras.report_reasons.get(comment.id, [])
+            card.public_name = extras.public_names.get(comment.id)
         cards.append(card)
     return cards
 

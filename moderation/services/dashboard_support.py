@@ -7,7 +7,7 @@ services other code depends on. Like every service they know nothing of HTTP or 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -17,6 +17,7 @@ from werkzeug.security import generate_password_hash
 from moderation.errors import PermissionDenied, ValidationError
 from moderation.services.accounts import ModeratorIdentity, create_moderator, verify_credentials
 from moderation.services.admin import manages
+from moderation.services.author_names import public_names
 from moderation.services.review import require_admin
 from moderation.storage import queue_queries as queries
 from moderation.storage import repositories as repo
@@ -155,10 +156,17 @@ class CardExtras:
     clusters: dict[str, tuple[str, int]]
     #: Comment id -> the reasons readers gave in their open reports.
     report_reasons: dict[str, list[str]]
+    #: Comment id -> the name readers see, for comments whose stored name poses as the newsroom (a
+    #: name stored before the rule): moderators see both, so that it is not read as the paper's reply.
+    public_names: dict[str, str] = field(default_factory=dict)
 
 
 def card_extras(session: Session, comments: Sequence[Comment]) -> CardExtras:
-    """Cluster sizes and report reasons for one page of cards, in two queries whatever it holds."""
+    """Cluster sizes, report reasons and names posing as the newsroom for one page of cards.
+
+    Two queries whatever the page holds, a site look-up per site on it, and one more query only
+    when a stored name poses as the newsroom.
+    """
     cluster_of = {c.id: c.cluster_id for c in comments if c.cluster_id}
     # Queried even for no cluster at all, so a page costs the same number of queries every time.
     sizes: dict[str, int] = dict(
@@ -173,4 +181,22 @@ def card_extras(session: Session, comments: Sequence[Comment]) -> CardExtras:
         for comment_id, cluster in cluster_of.items()
         if sizes.get(cluster, 0) > 1
     }
-    return CardExtras(clusters, queries.open_report_reasons(session, [c.id for c in comments]))
+    return CardExtras(
+        clusters,
+        queries.open_report_reasons(session, [c.id for c in comments]),
+        _posing_names(session, comments),
+    )
+
+
+def _posing_names(session: Session, comments: Sequence[Comment]) -> dict[str, str]:
+    """The public name of each comment whose stored name readers do not see (one query per site)."""
+    by_site: dict[int, list[Comment]] = {}
+    for comment in comments:
+        if comment.author is not None:
+            by_site.setdefault(comment.site_id, []).append(comment)
+    out: dict[str, str] = {}
+    for site_id, group in by_site.items():
+        site = session.get(Site, site_id)
+        shown = public_names(session, site.name if site is not None else "", group)
+        out.update({c.id: shown[c.id] for c in group if shown[c.id] != c.author.name})
+    return out

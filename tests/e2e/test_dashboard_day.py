@@ -359,3 +359,21 @@ def test_an_admin_sets_the_sites_time_zone(page, db, site, chief):
     expect(page.locator(".message.success")).to_contain_text("Asia/Tokyo")
     page.goto("/dashboard/queue")
     expect(page.locator(f"#c-{comment} time")).to_have_text("08:30 25/11/2026")
+
+
+def test_a_reader_stored_under_the_newsrooms_name_is_marked_with_the_name_readers_see(page, db, site, linh):
+    """A name stored before names were checked ("Tòa soạn") is shown to readers as "Bạn đọc"; the
+    moderator's card says so, in the queue and on the comment's page, so the comment is not read as
+    the paper's own. An ordinary name gets no such badge."""
+    posing = held(db, site, ["Bài này viết sai số liệu rồi"], author="Hà")[0]
+    plain = held(db, site, ["Bài này viết hay"], author="Minh")[0]
+    with db.session() as session:
+        session.get(Comment, posing).author.name = "Tòa soạn"
+    sign_in(page, "linh")
+    badge = page.locator(f"#c-{posing} .badge-posing")
+    expect(badge).to_have_text("Bạn đọc thấy “Bạn đọc”")
+    expect(badge).to_have_attribute("title", "Tên này giống tên của tòa soạn: bạn đọc thấy một tên khác")
+    expect(page.locator(f"#c-{posing} .author")).to_have_text("Tòa soạn")
+    expect(page.locator(f"#c-{plain} .badge-posing")).to_have_count(0)
+    page.goto(page.url.split("/dashboard")[0] + f"/dashboard/comments/{posing}")
+    expect(page.locator(f"#c-{posing} .badge-posing")).to_have_text("Bạn đọc thấy “Bạn đọc”")
