@@ -1,8 +1,9 @@
-"""News spam stopped on each part of the evaluation file: the rows before 2026-12-06 and those added then.
+"""News spam stopped on each part of the evaluation file, by who wrote it and when.
 
-The rows added on 2026-12-06 (a fifth author's, mostly offers with no contact way) follow the first
-517 lines of ``news-spam-eval.jsonl``. Prints the share of their spam that the default policy holds
-or rejects, with a 95% interval, for the shipped model or ``--model DIR``:
+Lines 1-517 of ``news-spam-eval.jsonl`` were written before 2026-12-06; lines 518-813 by a fifth
+author on 2026-12-06 and lines 814-1109 by a sixth, both mostly offers with no contact way (see
+``moderation/training/corpus/README.md``). Prints the share of each part's spam that the default
+policy holds or rejects, with a 95% interval, for the shipped model or ``--model DIR``:
 
     .venv/bin/python bench/spam_eval_parts.py [--model moderation/models/VERSION]
 """
@@ -16,7 +17,8 @@ from moderation.scoring import Policy, apply_policy, load_analyzer
 from moderation.training.intervals import share_interval
 from moderation.training.spam_training import EVAL_FILE, read_corpus
 
-FIRST_PART = 517
+#: (name, first line, last line) of each part, 1-based and inclusive.
+PARTS = (("before 2026-12-06", 1, 517), ("fifth author", 518, 813), ("sixth author", 814, 1109))
 
 
 def main() -> None:
@@ -24,7 +26,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=None, help="a model version folder")
     analyzer = load_analyzer(parser.parse_args().model)
     rows = read_corpus(EVAL_FILE)
-    parts = {"before 2026-12-06": rows[:FIRST_PART], "added 2026-12-06": rows[FIRST_PART:]}
+    parts = {name: rows[first - 1 : last] for name, first, last in PARTS}
     print(f"model {analyzer.model_version}, {EVAL_FILE.name}")
     for name, part in parts.items():
         spam = [r.text for r in part if r.label == 1]
