@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from moderation import services
 from moderation.services import newsroom
 from moderation.services.author_names import poses_as_newsroom
-from moderation.storage.models import Author, Comment
+from moderation.storage.models import Author, Comment, Site
 from tests.test_door import ORIGIN, server_post, widget_post
 
 POSING = [
@@ -141,3 +141,17 @@ def test_names_stored_before_the_rule_are_shown_to_readers_as_a_reader(client, d
     }
     with db.session() as session:
         assert session.get(Comment, ids[1]).author.name == "Tòa soạn", "the stored name is kept"
+
+
+def test_only_the_sites_own_record_counts_as_the_newsroom_author(db, site):
+    """The dashboard's posing badge spares the newsroom's own author record and no other."""
+    with db.session() as session:
+        record = session.get(Site, site["id"])
+        own = newsroom.newsroom_author(session, record)
+        assert newsroom.is_newsroom_author(own, record)
+        lookalikes = [
+            Author(site_id=record.id, name=own.name, email="ban@example.vn", status="trusted"),
+            Author(site_id=record.id, name=own.name, email=None, status="normal"),
+            Author(site_id=record.id, name="Tòa soạn", email=None, status="trusted"),
+        ]
+        assert [newsroom.is_newsroom_author(a, record) for a in lookalikes] == [False, False, False]

@@ -14,7 +14,7 @@ from moderation.dashboard.views_queue import _invalid_text, _respond
 from moderation.dashboard.web import Message, identity, is_htmx
 from moderation.errors import ValidationError
 from moderation.extensions import resources
-from moderation.services import admin, newsroom, review
+from moderation.services import admin, author_names, newsroom, review
 from moderation.services import dashboard_support as support
 from moderation.storage import queue_queries as queries
 from moderation.storage.models import Site
@@ -62,8 +62,14 @@ def author_page(author_id: int) -> str:
         history = queries.author_histories(session, [author.id]).get(author.id)
         sites = {site.id: site for site in admin.visible_sites(session, moderator)}
         site = sites.get(author.site_id)
+        posing = (
+            site is not None
+            and author_names.poses_as_newsroom(author.name, site.name)
+            and not newsroom.is_newsroom_author(author, site)
+        )
         return render_template(
             "dashboard/author.html",
+            public_name=author_names.READER_NAME if posing else None,
             author=author,
             comments=comments,
             total=total,

@@ -105,9 +105,23 @@ def replies_to(session: Session, comment_id: str) -> list[Comment]:
     )
 
 
+def _newsroom_name(site: Site) -> str:
+    return f"{NEWSROOM_NAME} {site.name}"[:80]
+
+
+def is_newsroom_author(author: Author, site: Site) -> bool:
+    """Whether ``author`` is the site's own record (``newsroom_author``), not a reader posing as it."""
+    return (
+        author.site_id == site.id
+        and author.name == _newsroom_name(site)
+        and author.email is None
+        and author.status == "trusted"
+    )
+
+
 def newsroom_author(session: Session, site: Site) -> Author:
     """The site's own author, trusted, without an email: every reply of the newsroom is theirs."""
-    name = f"{NEWSROOM_NAME} {site.name}"[:80]
+    name = _newsroom_name(site)
     author = session.scalar(
         select(Author).where(
             Author.site_id == site.id, Author.name == name, Author.email.is_(None), Author.status == "trusted"

@@ -363,8 +363,8 @@ def test_an_admin_sets_the_sites_time_zone(page, db, site, chief):
 
 def test_a_reader_stored_under_the_newsrooms_name_is_marked_with_the_name_readers_see(page, db, site, linh):
     """A name stored before names were checked ("Tòa soạn") is shown to readers as "Bạn đọc"; the
-    moderator's card says so, in the queue and on the comment's page, so the comment is not read as
-    the paper's own. An ordinary name gets no such badge."""
+    dashboard says so, in the queue, on the comment's page and on the author's, so the comment is
+    not read as the paper's own. An ordinary name gets no such badge."""
     posing = held(db, site, ["Bài này viết sai số liệu rồi"], author="Hà")[0]
     plain = held(db, site, ["Bài này viết hay"], author="Minh")[0]
     with db.session() as session:
@@ -377,3 +377,10 @@ def test_a_reader_stored_under_the_newsrooms_name_is_marked_with_the_name_reader
     expect(page.locator(f"#c-{plain} .badge-posing")).to_have_count(0)
     page.goto(page.url.split("/dashboard")[0] + f"/dashboard/comments/{posing}")
     expect(page.locator(f"#c-{posing} .badge-posing")).to_have_text("Bạn đọc thấy “Bạn đọc”")
+    page.locator(f"#c-{posing} a.history").click()
+    expect(page.locator("#author-title .badge-posing")).to_have_text("Bạn đọc thấy “Bạn đọc”")
+    page.go_back()
+    page.go_back()
+    page.locator(f"#c-{plain} a.history").click()
+    expect(page.locator("#author-title")).to_contain_text("Minh")
+    expect(page.locator("#author-title .badge-posing")).to_have_count(0)
