@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -156,24 +157,50 @@ def test_the_sweep_enqueues_a_comment_that_redis_never_took(
     assert comment.enqueue_attempts == 1
 
 
-def test_the_sweep_recovers_a_batch_whose_worker_died(
+def with_sweep_timings(context, *, grace: float, stale: float):
+    context.settings = replace(context.settings, sweep_grace_seconds=grace, sweep_stale_seconds=stale)
+    return context
+
+
+def enqueued_ago(db, seconds: float) -> None:
+    with db.session() as session:
+        session.execute(update(Comment).values(enqueued_at=utcnow() - timedelta(seconds=seconds)))
+
+
+def test_the_sweep_recovers_a_batch_that_left_the_queue_unsaved_once_its_grace_is_over(
     client, auth, db, run_workers, worker_context, redis_conn
 ):
+    context = with_sweep_timings(worker_context, grace=10, stale=300)
     ids = [submit(client, auth) for _ in range(5)]
-    # A worker popped the batch and was killed before saving anything.
-    assert sorted(worker_context.queue.pop_batch()) == sorted(ids)
-    worker_context.queue.release()
+    # Popped without being kept in flight, and never saved: on no list any more, as when a web
+    # process is killed between its commit and its push.
+    assert sorted(context.queue.pop_batch()) == sorted(ids)
+    context.queue.release()
     redis_conn.delete("rq:queue:moderation-test")
     assert run_workers() == 0
-    assert jobs.sweep(worker_context)["requeued"] == 0, "not stale yet"
-    with db.session() as session:
-        session.execute(update(Comment).values(enqueued_at=utcnow() - timedelta(hours=1)))
-    assert jobs.sweep(worker_context)["requeued"] == 5
+    assert jobs.sweep(context)["requeued"] == 0, "within the grace a push may still be on its way"
+    enqueued_ago(db, 20)
+    assert jobs.sweep(context)["requeued"] == 5, "found long before the stale limit"
     run_workers()
     for comment_id in ids:
         comment = stored(db, comment_id)
         assert comment.status == "published"
         assert comment.enqueue_attempts == 2
+
+
+def test_the_sweep_leaves_alone_comments_that_wait_on_the_list_until_they_are_stale(
+    client, auth, db, run_workers, worker_context, redis_conn
+):
+    context = with_sweep_timings(worker_context, grace=10, stale=300)
+    ids = [submit(client, auth) for _ in range(3)]
+    redis_conn.delete("rq:queue:moderation-test", "moderation:drainers")  # no drainer, ids listed
+    enqueued_ago(db, 20)
+    assert jobs.sweep(context)["requeued"] == 0
+    assert redis_conn.llen(PENDING_KEY) == 3
+    enqueued_ago(db, 3600)
+    assert jobs.sweep(context)["requeued"] == 3, "a comment waiting too long is pushed again"
+    run_workers()
+    assert {stored(db, comment_id).status for comment_id in ids} == {"published"}
 
 
 def test_the_sweep_restarts_draining_when_ids_wait_without_a_drainer(

@@ -127,7 +127,8 @@ def erase_old_personal_data(context: WorkerContext | None = None) -> dict[str, i
 
 
 def sweep(context: WorkerContext | None = None) -> dict[str, int]:
-    """Re-enqueue comments that were never enqueued or whose job never finished; idempotent."""
+    """Re-enqueue comments that were never enqueued, whose push never reached the list, or whose
+    job never finished; idempotent."""
     context = context or get_context()
     settings = context.settings
     result = {"restarted_drainers": 0, "requeued": 0, "recovered": 0}
@@ -136,7 +137,10 @@ def sweep(context: WorkerContext | None = None) -> dict[str, int]:
         if context.queue.ensure_drainers():
             result["restarted_drainers"] = 1
         lost = services.find_lost_comments(
-            context.db, grace_seconds=settings.sweep_grace_seconds, stale_seconds=settings.sweep_stale_seconds
+            context.db,
+            grace_seconds=settings.sweep_grace_seconds,
+            stale_seconds=settings.sweep_stale_seconds,
+            queued=context.queue.queued_ids(),
         )
         if lost:
             context.queue.push(lost)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -199,16 +199,34 @@ def mark_enqueued(db: Database, comment_ids: Sequence[str]) -> None:
 
 
 def find_lost_comments(
-    db: Database, *, grace_seconds: float, stale_seconds: float, limit: int = 5000
+    db: Database,
+    *,
+    grace_seconds: float,
+    stale_seconds: float,
+    queued: Collection[str] | None = None,
+    limit: int = 5000,
 ) -> list[str]:
+    """Pending comments never enqueued after ``grace_seconds``, or enqueued more than
+    ``stale_seconds`` ago. With ``queued`` (every id on the list or in flight, read before this
+    call, so that a batch is still in flight while its decisions are saved), also those recorded as
+    enqueued more than ``grace_seconds`` ago that are in neither: their push never happened."""
     now = utcnow()
     with db.session(read_only=True) as session:
-        return repo.lost_comment_ids(
+        lost = repo.lost_comment_ids(
             session,
             never_enqueued_before=now - timedelta(seconds=grace_seconds),
             enqueued_before=now - timedelta(seconds=stale_seconds),
             limit=limit,
         )
+        if queued is not None:
+            recorded = repo.enqueued_pending_ids(
+                session,
+                enqueued_before=now - timedelta(seconds=grace_seconds),
+                enqueued_after=now - timedelta(seconds=stale_seconds),
+                limit=limit,
+            )
+            lost += [comment_id for comment_id in recorded if comment_id not in queued]
+        return lost
 
 
 @dataclass

@@ -416,6 +416,25 @@ def lost_comment_ids(
     return list(rows)
 
 
+def enqueued_pending_ids(
+    session: Session, *, enqueued_before: datetime, enqueued_after: datetime, limit: int
+) -> list[str]:
+    """Pending comments recorded as enqueued in this window, the most recent first: the ones to
+    look for on the queue, since a web process killed between its commit and its push leaves one
+    that is recorded as enqueued but is on no list."""
+    rows = session.scalars(
+        select(Comment.id)
+        .where(
+            Comment.status == "pending",
+            Comment.enqueued_at < enqueued_before,
+            Comment.enqueued_at >= enqueued_after,
+        )
+        .order_by(Comment.enqueued_at.desc())
+        .limit(limit)
+    )
+    return list(rows)
+
+
 def published_comments(session: Session, article_id: int) -> Sequence[Comment]:
     return session.scalars(
         select(Comment)
