@@ -70,6 +70,7 @@ def author_page(author_id: int) -> str:
         return render_template(
             "dashboard/author.html",
             public_name=author_names.READER_NAME if posing else None,
+            public_names=support.posing_names(session, comments),
             author=author,
             comments=comments,
             total=total,

@@ -184,12 +184,13 @@ def card_extras(session: Session, comments: Sequence[Comment]) -> CardExtras:
     return CardExtras(
         clusters,
         queries.open_report_reasons(session, [c.id for c in comments]),
-        _posing_names(session, comments),
+        posing_names(session, comments),
     )
 
 
-def _posing_names(session: Session, comments: Sequence[Comment]) -> dict[str, str]:
-    """The public name of each comment whose stored name readers do not see (one query per site)."""
+def posing_names(session: Session, comments: Sequence[Comment]) -> dict[str, str]:
+    """The public name of each comment whose stored name readers do not see (one query per site):
+    the queue's cards and the rows of an author's history."""
     by_site: dict[int, list[Comment]] = {}
     for comment in comments:
         if comment.author is not None:
