@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from moderation.scoring import Policy, apply_policy, load_analyzer
+from moderation.scoring import load_analyzer
+from moderation.training.evaluate import stopped_by_policy
 from moderation.training.intervals import share_interval
 from moderation.training.spam_training import EVAL_FILE, read_corpus
 
@@ -25,14 +26,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None, help="a model version folder")
     analyzer = load_analyzer(parser.parse_args().model)
-    rows = read_corpus(EVAL_FILE)
-    parts = {name: rows[first - 1 : last] for name, first, last in PARTS}
     print(f"model {analyzer.model_version}, {EVAL_FILE.name}")
-    for name, part in parts.items():
-        spam = [r.text for r in part if r.label == 1]
-        stopped = [
-            apply_policy(s, Policy(), analyzer.thresholds)[0] != "publish" for s in analyzer.score(spam)
-        ]
+    for name, first, last in PARTS:
+        spam = [r.text for r in read_corpus(EVAL_FILE, lines=(first, last)) if r.label == 1]
+        stopped = stopped_by_policy(analyzer.score(spam), analyzer.thresholds)
         lo, hi = share_interval(stopped)
         print(f"  {name}: {len(spam)} spam, stopped {sum(stopped) / len(spam):.1%} [{lo:.1%}, {hi:.1%}]")
 

@@ -18,13 +18,13 @@ import os
 import tempfile
 from pathlib import Path
 
-import moderation.training.evaluate as evaluate
 from moderation.scoring.analyzer import Analyzer
 from moderation.scoring.artifact import read_manifest, resolve_version_dir
 from moderation.scoring.model import LinearModels
 from moderation.settings import DEFAULT_MODEL_DIR
 from moderation.training.data import load_all
-from moderation.training.spam_training import EVAL_FILE, TRAIN_FILE, train_spam_stage
+from moderation.training.evaluate import news_spam
+from moderation.training.spam_training import EVAL_FILE, TRAIN_FILE, read_corpus, train_spam_stage
 
 REPO = Path(__file__).resolve().parent.parent
 SHOWN = (
@@ -37,34 +37,43 @@ SHOWN = (
 )
 
 
-def _lines(spec: str, rows: list[str]) -> list[str]:
-    first, last = (int(n) for n in spec.split("-"))
-    return rows[first - 1 : last]
+def line_range(spec: str) -> tuple[int, int]:
+    """``FIRST-LAST`` (1-based, inclusive) as a pair."""
+    try:
+        first, last = (int(n) for n in spec.split("-"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{spec!r} is not FIRST-LAST, e.g. 518-813") from None
+    if not 1 <= first <= last:
+        raise argparse.ArgumentTypeError(f"{spec!r}: need 1 <= FIRST <= LAST")
+    return first, last
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--move", help="evaluation lines FIRST-LAST to add to the training corpus")
-    parser.add_argument("--measure", required=True, help="evaluation lines FIRST-LAST to measure on")
+    parser.add_argument(
+        "--move", type=line_range, help="evaluation lines FIRST-LAST to add to the training corpus"
+    )
+    parser.add_argument(
+        "--measure", type=line_range, required=True, help="evaluation lines FIRST-LAST to measure on"
+    )
     default_data = os.environ.get("MODERATION_DATASETS_DIR") or str(REPO.parent / "shared" / "datasets")
     parser.add_argument("--datasets", type=Path, default=Path(default_data))
     args = parser.parse_args()
     directory = resolve_version_dir(DEFAULT_MODEL_DIR)
     models, manifest = LinearModels.load(directory), read_manifest(directory)
     splits = load_all(args.datasets)
-    evaluation = EVAL_FILE.read_text(encoding="utf-8").splitlines(keepends=True)
-    work = Path(tempfile.mkdtemp(prefix="spam-trial-"))
     if args.move:
-        corpus = work / "train.jsonl"
-        corpus.write_text(TRAIN_FILE.read_text(encoding="utf-8") + "".join(_lines(args.move, evaluation)))
+        first, last = args.move
+        moved = EVAL_FILE.read_text(encoding="utf-8").splitlines(keepends=True)[first - 1 : last]
+        corpus = Path(tempfile.mkdtemp(prefix="spam-trial-")) / "train.jsonl"
+        corpus.write_text(TRAIN_FILE.read_text(encoding="utf-8") + "".join(moved), encoding="utf-8")
         stage, threshold, _ = train_spam_stage(models, splits, corpus_path=corpus)
         models.spam_stage, manifest["thresholds"]["spam"] = stage, threshold
-    measured = work / "measure.jsonl"
-    measured.write_text("".join(_lines(args.measure, evaluation)), encoding="utf-8")
-    evaluate.EVAL_FILE = measured
-    result = evaluate.news_spam(Analyzer(models, manifest), splits)
-    label = f"stage retrained with lines {args.move}" if args.move else "shipped stage"
-    print(f"model {manifest['version']}, {label}, measured on lines {args.measure}:")
+    rows = read_corpus(EVAL_FILE, lines=args.measure)
+    result = news_spam(Analyzer(models, manifest), splits, rows=rows)
+    moved_label = "-".join(map(str, args.move)) if args.move else ""
+    label = f"stage retrained with lines {moved_label}" if args.move else "shipped stage"
+    print(f"model {manifest['version']}, {label}, measured on lines {'-'.join(map(str, args.measure))}:")
     print(json.dumps({k: result[k] for k in SHOWN}, indent=1))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -109,26 +110,23 @@ def _newsroom_name(site: Site) -> str:
     return f"{NEWSROOM_NAME} {site.name}"[:80]
 
 
+def _newsroom_record(site: Site) -> dict[str, Any]:
+    """What makes an author the site's own: one definition for finding it and for recognising it."""
+    return {"site_id": site.id, "name": _newsroom_name(site), "email": None, "status": "trusted"}
+
+
 def is_newsroom_author(author: Author, site: Site) -> bool:
     """Whether ``author`` is the site's own record (``newsroom_author``), not a reader posing as it."""
-    return (
-        author.site_id == site.id
-        and author.name == _newsroom_name(site)
-        and author.email is None
-        and author.status == "trusted"
-    )
+    return all(getattr(author, column) == value for column, value in _newsroom_record(site).items())
 
 
 def newsroom_author(session: Session, site: Site) -> Author:
     """The site's own author, trusted, without an email: every reply of the newsroom is theirs."""
-    name = _newsroom_name(site)
-    author = session.scalar(
-        select(Author).where(
-            Author.site_id == site.id, Author.name == name, Author.email.is_(None), Author.status == "trusted"
-        )
-    )
+    record = _newsroom_record(site)
+    # filter_by compares with ==, which SQLAlchemy writes as IS NULL for the missing email.
+    author = session.scalar(select(Author).filter_by(**record))
     if author is None:
-        author = Author(site_id=site.id, name=name, email=None, status="trusted")
+        author = Author(**record)
         session.add(author)
         session.flush()
     return author

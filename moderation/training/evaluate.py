@@ -21,11 +21,11 @@ from sklearn.metrics import f1_score, precision_score, recall_score
 
 from moderation.scoring.analyzer import Analyzer
 from moderation.scoring.policy import Policy, apply_policy
-from moderation.scoring.types import HATE_LABELS, ScoredText
+from moderation.scoring.types import HATE_LABELS, ModelThresholds, ScoredText
 from moderation.training.calibration import expected_calibration_error
 from moderation.training.data import Split, strip_diacritics
 from moderation.training.intervals import bootstrap, macro_f1_interval, share_interval
-from moderation.training.spam_training import EVAL_FILE, held_apart, read_corpus
+from moderation.training.spam_training import EVAL_FILE, CorpusRow, held_apart, read_corpus
 from moderation.training.span_training import char_macro_f1, spans_to_chars
 from moderation.training.tuning import variants
 
@@ -170,16 +170,24 @@ def evaluate(analyzer: Analyzer, splits: dict[str, Split]) -> dict[str, Any]:
     return metrics
 
 
-def news_spam(analyzer: Analyzer, splits: dict[str, Split]) -> dict[str, Any]:
-    """Spam on comments the spam stage never saw: the corpus' evaluation part and the held-apart
-    halves of ViCTSD dev and clean ViHSD dev (``spam_training.held_apart``).
+def stopped_by_policy(scored: Sequence[ScoredText], thresholds: ModelThresholds) -> list[bool]:
+    """Held or rejected by the default policy, for any reason (the spam score, a link, a phone
+    number...): what a reader sees of a spam comment."""
+    policy = Policy()
+    return [apply_policy(s, policy, thresholds)[0] != "publish" for s in scored]
 
-    "Stopped" is what a reader sees: held or rejected by the default policy (for any reason: the
-    spam score, a link, a phone number...); "flagged" is the spam score at its threshold.
+
+def news_spam(
+    analyzer: Analyzer, splits: dict[str, Split], rows: list[CorpusRow] | None = None
+) -> dict[str, Any]:
+    """Spam on comments the spam stage never saw: the corpus' evaluation part (or ``rows``) and the
+    held-apart halves of ViCTSD dev and clean ViHSD dev (``spam_training.held_apart``).
+
+    "Stopped" is ``stopped_by_policy``; "flagged" is the spam score at its threshold.
     """
     th = analyzer.thresholds
-    policy = Policy()
-    rows = read_corpus(EVAL_FILE) if EVAL_FILE.is_file() else []
+    if rows is None:
+        rows = read_corpus(EVAL_FILE) if EVAL_FILE.is_file() else []
     spam_rows = [r for r in rows if r.label == 1]
     clean_rows = [r for r in rows if r.label == 0]
     out: dict[str, Any] = {
@@ -190,7 +198,7 @@ def news_spam(analyzer: Analyzer, splits: dict[str, Split]) -> dict[str, Any]:
     for suffix, strip in (("", False), ("_stripped", True)):
         texts = [strip_diacritics(r.text) if strip else r.text for r in spam_rows]
         scored = score_batches(analyzer, texts)
-        stopped = [apply_policy(s, policy, th)[0] != "publish" for s in scored]
+        stopped = stopped_by_policy(scored, th)
         flagged = [s.spam >= th.spam for s in scored]
         out[f"spam_stopped{suffix}"] = round(float(np.mean(stopped)), 4) if stopped else None
         out[f"spam_stopped{suffix}_ci95"] = share_interval(stopped)
@@ -226,7 +234,7 @@ def news_spam(analyzer: Analyzer, splits: dict[str, Split]) -> dict[str, Any]:
             out[f"{name}_flagged{suffix}"] = round(float(np.mean(flagged)), 4) if flagged else None
             out[f"{name}_flagged{suffix}_ci95"] = share_interval(flagged)
             if not strip:
-                held = [apply_policy(s, policy, th)[0] != "publish" for s in scored]
+                held = stopped_by_policy(scored, th)
                 out[f"{name}_held_any_reason"] = round(float(np.mean(held)), 4) if held else None
     return out
 

@@ -63,11 +63,14 @@ class CorpusRow:
     kind: str | None
 
 
-def read_corpus(path: Path) -> list[CorpusRow]:
-    """Rows of a corpus file (JSON lines ``{"text", "label", "kind"}``); fails clearly on a bad line."""
+def read_corpus(path: Path, lines: tuple[int, int] | None = None) -> list[CorpusRow]:
+    """Rows of a corpus file (JSON lines ``{"text", "label", "kind"}``), or of its lines
+    ``(first, last)`` only (1-based, inclusive: the parts the corpus README names); fails clearly on
+    a bad line."""
     rows = []
+    first, last = lines or (1, None)
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
+        if not line.strip() or number < first or (last is not None and number > last):
             continue
         try:
             item = json.loads(line)
