@@ -283,8 +283,9 @@ def cards_for(page: QueuePage, extras: support.CardExtras | None = None) -> list
     return cards
 
 
-def local_time(value: datetime | None, zone: str | None = None, fmt: str = "%H:%M %d/%m/%Y") -> str:
-    """Times are shown in the site's zone (default Asia/Ho_Chi_Minh), whatever the server's, dd/mm/yyyy."""
+def local_time(value: datetime | None, zone: str | None = None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """Times are shown in the site's zone (default Asia/Ho_Chi_Minh), whatever the server's, as the
+    widget and the newspaper's own pages write them: dd/mm/yyyy HH:MM."""
     if value is None:
         return ""
     return value.astimezone(timezones.zone(zone)).strftime(fmt)
