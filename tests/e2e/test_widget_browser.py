@@ -54,6 +54,9 @@ def widget(page):
 def open_demo(page) -> None:
     page.goto("/demo")
     expect(widget(page).locator("form.mw-form button.mw-send")).to_be_enabled()
+    # The widget adds its stylesheet itself, and nothing else waits for it: tests that measure the
+    # layout (the hidden honeypot, the size of the buttons) need it applied.
+    page.wait_for_function("() => !!document.querySelector('link[data-mw-css]')?.sheet")
 
 
 def write(form, name: str, content: str, email: str | None = None) -> None:

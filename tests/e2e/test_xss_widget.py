@@ -19,9 +19,14 @@ def test_the_corpus_shows_as_text_in_the_widget(page, db, live_server):
     page.goto("/demo")
     widget = page.locator("#binh-luan section.mw")
     expect(widget.locator("form.mw-form button.mw-send").last).to_be_enabled()
-    while widget.get_by_role("button", name="Xem thêm bình luận").count():
-        widget.get_by_role("button", name="Xem thêm bình luận").click()
-        page.wait_for_timeout(300)
+    more = widget.get_by_role("button", name="Xem thêm bình luận")
+    items = widget.locator(".mw-list > .mw-comment")
+    while more.count():
+        shown = items.count()
+        more.click()
+        # The page has arrived once its comments are in: the button is hidden in the same step
+        # after the last one (a fixed pause could click it as it was being hidden).
+        expect(items).not_to_have_count(shown)
     text = widget.inner_text()
     missing = [p for p in PAYLOADS if p.strip() not in text]
     assert len(missing) <= 3, f"payloads not shown literally: {missing[:5]}"
