@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import tempfile
 from pathlib import Path
 
@@ -22,11 +21,10 @@ from moderation.scoring.analyzer import Analyzer
 from moderation.scoring.artifact import read_manifest, resolve_version_dir
 from moderation.scoring.model import LinearModels
 from moderation.settings import DEFAULT_MODEL_DIR
-from moderation.training.data import load_all
+from moderation.training.data import default_datasets_dir, load_all
 from moderation.training.evaluate import news_spam
 from moderation.training.spam_training import EVAL_FILE, TRAIN_FILE, read_corpus, train_spam_stage
 
-REPO = Path(__file__).resolve().parent.parent
 SHOWN = (
     "spam",
     "clean",
@@ -56,8 +54,7 @@ def main() -> None:
     parser.add_argument(
         "--measure", type=line_range, required=True, help="evaluation lines FIRST-LAST to measure on"
     )
-    default_data = os.environ.get("MODERATION_DATASETS_DIR") or str(REPO.parent / "shared" / "datasets")
-    parser.add_argument("--datasets", type=Path, default=Path(default_data))
+    parser.add_argument("--datasets", type=Path, default=default_datasets_dir())
     args = parser.parse_args()
     directory = resolve_version_dir(DEFAULT_MODEL_DIR)
     models, manifest = LinearModels.load(directory), read_manifest(directory)
@@ -71,9 +68,8 @@ def main() -> None:
         models.spam_stage, manifest["thresholds"]["spam"] = stage, threshold
     rows = read_corpus(EVAL_FILE, lines=args.measure)
     result = news_spam(Analyzer(models, manifest), splits, rows=rows)
-    moved_label = "-".join(map(str, args.move)) if args.move else ""
-    label = f"stage retrained with lines {moved_label}" if args.move else "shipped stage"
-    print(f"model {manifest['version']}, {label}, measured on lines {'-'.join(map(str, args.measure))}:")
+    label = "stage retrained with lines {}-{}".format(*args.move) if args.move else "shipped stage"
+    print(f"model {manifest['version']}, {label}, measured on lines {args.measure[0]}-{args.measure[1]}:")
     print(json.dumps({k: result[k] for k in SHOWN}, indent=1))
 
 
